@@ -1,0 +1,67 @@
+# safekd: two commands do everything, from a fresh clone.
+#   make demo   set up, then run the main job on its embedded default
+#   make test   set up, then run the whole test suite (notebook tests, slow ones included, and pytest)
+# Set-up (idempotent): a virtual environment in .venv with the package and its dev extra, the Jupyter kernel
+# papermill uses ("safekd"), and the data that the OS packages provide (Debian's dataset-fashion-mnist).
+SHELL   := /bin/bash
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.safekd-installed
+FMNIST  := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+NBFLAGS ?= slow
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup demo test test-fast check sync docs-proc bench clean
+setup: $(STAMP) $(FMNIST)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name safekd --display-name "Python (safekd)"
+	touch $@
+
+$(FMNIST):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null; \
+	else \
+	  echo "Fashion-MNIST is not in $(dir $(FMNIST)): install Debian's dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist)"; \
+	  echo "or put its four .gz files under data/fashion-mnist/ (see data/README.md)."; exit 1; \
+	fi
+
+demo: setup
+	$(BIN)/python -m scripts.demo
+
+test: setup
+	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --flags "$(NBFLAGS)" --n-workers 2
+	$(BIN)/python -m pytest -q tests
+
+test-fast: NBFLAGS :=
+test-fast: test
+
+# What CI adds before the tests: notebooks clean, library in sync, README in sync, docs processing works.
+check: setup
+	$(BIN)/nbdev-clean
+	$(BIN)/nbdev-export
+	$(BIN)/jupyter nbconvert --log-level WARN --to markdown --output-dir . --output README nbs/index.ipynb
+	@if [ -n "$$(git status --porcelain -- nbs safekd README.md)" ]; then \
+	  git status --porcelain -- nbs safekd README.md; \
+	  echo "notebooks are unclean or out of sync with safekd/ or README.md: run 'make sync' and commit"; exit 1; fi
+	$(MAKE) docs-proc
+
+sync: setup
+	$(BIN)/nbdev-clean && $(BIN)/nbdev-export
+	$(BIN)/jupyter nbconvert --log-level WARN --to markdown --output-dir . --output README nbs/index.ipynb
+
+# nbdev's notebook processing for the Quarto site (Quarto itself renders it: `nbdev-docs` where Quarto is installed)
+docs-proc: setup
+	$(BIN)/python -c "from nbdev.quarto import refresh_quarto_yml, nbdev_sidebar; from nbdev.serve import proc_nbs; \
+	  refresh_quarto_yml(); nbdev_sidebar.__wrapped__(); c = proc_nbs(n_workers=1); \
+	  n = len(list(c.rglob('*.ipynb'))); assert n, 'no notebooks processed'; print(f'docs processing: {n} notebooks in {c}')"
+
+bench: setup
+	$(BIN)/python bench/early_exit_speed.py
+
+clean:
+	rm -rf _proc _docs .pytest_cache
