@@ -31,7 +31,7 @@ $(FMNIST):
 	fi
 
 demo: setup
-	$(BIN)/python -m scripts.demo
+	$(BIN)/python -m scripts.run --dataset fashion_mnist --model rn18 --method safe_kd --seed 0 --fast
 
 test: setup
 	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --flags "$(NBFLAGS)" --n-workers 2
@@ -61,7 +61,8 @@ docs-proc: setup
 	  n = len(list(c.rglob('*.ipynb'))); assert n, 'no notebooks processed'; print(f'docs processing: {n} notebooks in {c}')"
 
 bench: setup
-	$(BIN)/python bench/early_exit_speed.py
+	$(BIN)/python bench/early_exit_speed.py --input 1 28 28 --reps 15
+	$(BIN)/python bench/train_throughput.py
 
 clean:
 	rm -rf _proc _docs .pytest_cache

@@ -14,9 +14,10 @@ __all__ = ['LAYOUT_NDIM', 'MODELS', 'SMALL_INPUT', 'RESNET', 'VIT_S', 'VIT_T', '
            'split_densenet', 'densenet121', 'vit_patch_size', 'ViTEmbed', 'ViTHead', 'split_vit', 'vit_backbone',
            'vit_s', 'vit_t', 'set_swin_window', 'small_swin', 'split_swin', 'swin_t', 'mlp_backbone', 'mlp']
 
-# %% ../nbs/02_backbones.ipynb #cab8bf81
+# %% ../nbs/02_backbones.ipynb #6a79bef6
 import math, re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
@@ -29,7 +30,7 @@ from torchvision.models.vision_transformer import VisionTransformer
 
 from .core import Registry, check_choice, get_logger
 
-# %% ../nbs/02_backbones.ipynb #5f8b0942
+# %% ../nbs/02_backbones.ipynb #2681f036
 LAYOUT_NDIM = dict(nchw=4, nhwc=4, nlc=3, nc=2)  # layout of a block output -> its number of dimensions
 
 @dataclass
@@ -47,7 +48,7 @@ class Backbone:
         for _, m in self.blocks: x = m(x)
         return self.head(x)
 
-# %% ../nbs/02_backbones.ipynb #c3f1d0ee
+# %% ../nbs/02_backbones.ipynb #e40b6b04
 def check_backbone(bb: Backbone, x: torch.Tensor, num_classes: int): # the backbone; an input batch; expected classes
     "Assert the `Backbone` contract on `x`; return `[(name, output shape without batch)]` and the logits."
     shapes, nd = [], LAYOUT_NDIM[bb.layout]
@@ -60,7 +61,7 @@ def check_backbone(bb: Backbone, x: torch.Tensor, num_classes: int): # the backb
     assert out.shape == (x.shape[0], num_classes), f"head gave {tuple(out.shape)}, not ({x.shape[0]}, {num_classes})"
     return shapes, out
 
-# %% ../nbs/02_backbones.ipynb #bf5b08e7
+# %% ../nbs/02_backbones.ipynb #564fb1c7
 MODELS = Registry('model')  # key -> builder(num_classes, in_chans=3, input_size=224, pretrained=False) -> Backbone
 SMALL_INPUT = 64            # px; inputs this small or smaller get the small-input stems
 
@@ -72,14 +73,14 @@ def list_models() -> list[str]:
     "The registered backbone keys, in registration order."
     return MODELS.keys()
 
-# %% ../nbs/02_backbones.ipynb #a28476d7
+# %% ../nbs/02_backbones.ipynb #634600d1
 def adapt_conv_weight(w: torch.Tensor, in_chans: int): # a conv kernel (out, c, kh, kw); the new input channel count
     "Kernel for `in_chans` inputs from kernel `w`: summed over inputs for 1, else repeated cyclically and scaled by c/in_chans."
     if in_chans == 1: return w.sum(1, keepdim=True)
     c = w.shape[1]
     return w.repeat(1, math.ceil(in_chans / c), 1, 1)[:, :in_chans] * (c / in_chans)
 
-# %% ../nbs/02_backbones.ipynb #ab3938b4
+# %% ../nbs/02_backbones.ipynb #6a9e5818
 def adapt_in_chans(model: nn.Module, path: str, in_chans: int): # the model; dotted path of its first conv; input channels
     "Replace the conv at `path` by one taking `in_chans` channels, its kernel derived with `adapt_conv_weight`."
     conv = model.get_submodule(path)
@@ -92,7 +93,7 @@ def adapt_in_chans(model: nn.Module, path: str, in_chans: int): # the model; dot
     model.set_submodule(path, new)
     return model
 
-# %% ../nbs/02_backbones.ipynb #d2939307
+# %% ../nbs/02_backbones.ipynb #0faec8af
 def replace_stem(model: nn.Module, path: str, in_chans: int, k: int, stride: int, pad: int): # model; conv path; input channels; kernel; stride; padding
     "Replace the conv at `path` by a freshly initialised `k`x`k` conv with the same output channels and bias setting."
     old = model.get_submodule(path)
@@ -102,7 +103,7 @@ def replace_stem(model: nn.Module, path: str, in_chans: int, k: int, stride: int
     model.set_submodule(path, new)
     return model
 
-# %% ../nbs/02_backbones.ipynb #eee6e1b5
+# %% ../nbs/02_backbones.ipynb #30218828
 def local_weights_path(weights) -> Path: # a torchvision weights enum member, e.g. `ResNet18_Weights.DEFAULT`
     "Where the torch hub cache keeps the checkpoint file of `weights`."
     return Path(torch.hub.get_dir())/'checkpoints'/Path(urlparse(weights.url).path).name
@@ -118,7 +119,7 @@ def load_local_state(name: str, weights, fix_keys: Callable | None = None) -> di
     sd = torch.load(path, map_location='cpu', weights_only=True)
     return fix_keys(sd) if fix_keys else sd
 
-# %% ../nbs/02_backbones.ipynb #76260ecd
+# %% ../nbs/02_backbones.ipynb #3bcf0535
 _log = get_logger('safekd.backbones')
 
 def log_provenance(name: str, model: nn.Module, sd: dict): # registry key; the adapted torchvision model; the checkpoint
@@ -136,7 +137,7 @@ def log_provenance(name: str, model: nn.Module, sd: dict): # registry key; the a
              f"{adapted}; not from the checkpoint (freshly initialised): {fresh}; checkpoint entries unused: {unused}")
     return dict(taken=taken, adapted=adapted, fresh=fresh, unused=unused)
 
-# %% ../nbs/02_backbones.ipynb #ffecec53
+# %% ../nbs/02_backbones.ipynb #0ab43be1
 @dataclass
 class TVModel:
     "How to build, adapt and split one torchvision model."
@@ -148,7 +149,7 @@ class TVModel:
     split: Callable          # split(model) -> Backbone
     fix_keys: Callable | None = None  # renames old checkpoint keys before loading
 
-# %% ../nbs/02_backbones.ipynb #f077761c
+# %% ../nbs/02_backbones.ipynb #32b50773
 def tv_backbone(name: str, num_classes: int, in_chans: int = 3, input_size: int = 224, pretrained: bool = False): # registry key; classes; channels; px; local weights
     "Build registry entry `name` from its torchvision model (its `TVModel` is the entry's `tv` registry meta)."
     s = MODELS[name].registry_meta['tv']
@@ -162,7 +163,7 @@ def tv_backbone(name: str, num_classes: int, in_chans: int = 3, input_size: int 
     if sd is not None: log_provenance(name, m, sd)
     return s.split(m)
 
-# %% ../nbs/02_backbones.ipynb #d788dbbb
+# %% ../nbs/02_backbones.ipynb #935b3716
 def expand(model: nn.Module, *paths: str) -> list: # the model; dotted paths, 'p.*' meaning every child of p
     "`[(path, module)]` for each path, a trailing `.*` expanding to the module's children in order."
     out = []
@@ -175,7 +176,7 @@ def pool_head(model: nn.Module, fc: str = 'fc'): # a torchvision CNN; the attrib
     "`avgpool -> flatten -> classifier`, as the forward of torchvision's ResNet, RegNet, MobileNet and EfficientNet."
     return nn.Sequential(model.avgpool, nn.Flatten(1), getattr(model, fc))
 
-# %% ../nbs/02_backbones.ipynb #bef64421
+# %% ../nbs/02_backbones.ipynb #c1d13b89
 def small_resnet(m, in_chans, num_classes): # torchvision ResNet; input channels; classes (unused)
     "CIFAR stem: a fresh 3x3 stride-1 `conv1`, no max-pool."
     replace_stem(m, 'conv1', in_chans, 3, 1, 1); m.maxpool = nn.Identity()
@@ -187,23 +188,23 @@ def split_resnet(m): # a torchvision ResNet
 
 RESNET = dict(stem='conv1', fc='fc', small=small_resnet, split=split_resnet)  # shared by every ResNet entry
 
-# %% ../nbs/02_backbones.ipynb #bd501d06
-@MODELS.register('rn18', tv=TVModel(tvm.resnet18, tvm.ResNet18_Weights, **RESNET))
+# %% ../nbs/02_backbones.ipynb #91e4c17e
+@MODELS.register('rn18', tv=TVModel(partial(tvm.resnet18, zero_init_residual=True), tvm.ResNet18_Weights, **RESNET))
 def rn18(num_classes, in_chans=3, input_size=224, pretrained=False):
     "ResNet-18: stem + 8 basic blocks."
     return tv_backbone('rn18', num_classes, in_chans, input_size, pretrained)
 
-@MODELS.register('rn34', tv=TVModel(tvm.resnet34, tvm.ResNet34_Weights, **RESNET))
+@MODELS.register('rn34', tv=TVModel(partial(tvm.resnet34, zero_init_residual=True), tvm.ResNet34_Weights, **RESNET))
 def rn34(num_classes, in_chans=3, input_size=224, pretrained=False):
     "ResNet-34: stem + 16 basic blocks."
     return tv_backbone('rn34', num_classes, in_chans, input_size, pretrained)
 
-@MODELS.register('rn50', tv=TVModel(tvm.resnet50, tvm.ResNet50_Weights, **RESNET))
+@MODELS.register('rn50', tv=TVModel(partial(tvm.resnet50, zero_init_residual=True), tvm.ResNet50_Weights, **RESNET))
 def rn50(num_classes, in_chans=3, input_size=224, pretrained=False):
     "ResNet-50: stem + 16 bottleneck blocks."
     return tv_backbone('rn50', num_classes, in_chans, input_size, pretrained)
 
-# %% ../nbs/02_backbones.ipynb #8ed9f8e4
+# %% ../nbs/02_backbones.ipynb #dcbf8b29
 def small_vgg(m, in_chans, num_classes): # torchvision VGG; input channels; classes
     "Drop the last max-pool; head = global average pool + Linear(512, num_classes)."
     adapt_in_chans(m, 'features.0', in_chans)
@@ -219,13 +220,13 @@ def split_vgg(m): # a torchvision VGG
         if isinstance(mod, nn.MaxPool2d): stage, i = stage + 1, 0
     return Backbone([(n, nn.Sequential(*ms)) for n, ms in units], pool_head(m, 'classifier'), 'nchw')
 
-# %% ../nbs/02_backbones.ipynb #80ac24df
+# %% ../nbs/02_backbones.ipynb #f459b716
 @MODELS.register('vgg19', tv=TVModel(tvm.vgg19_bn, tvm.VGG19_BN_Weights, 'features.0', 'classifier.6', small_vgg, split_vgg))
 def vgg19(num_classes, in_chans=3, input_size=224, pretrained=False):
     "VGG-19 with batch norm: 16 conv units."
     return tv_backbone('vgg19', num_classes, in_chans, input_size, pretrained)
 
-# %% ../nbs/02_backbones.ipynb #cada6afe
+# %% ../nbs/02_backbones.ipynb #149bb227
 def set_stride1(m, *paths): # the model; dotted paths of convs
     "Set the stride of the convs at `paths` to 1 (the padding already keeps 3x3 convs 'same')."
     for p in paths: m.get_submodule(p).stride = (1, 1)
@@ -238,14 +239,14 @@ def split_features(m): # a torchvision model whose `features` children are the b
     "Each child of `features` is a block; head = avgpool + flatten + classifier."
     return Backbone(expand(m, 'features.*'), pool_head(m, 'classifier'), 'nchw')
 
-# %% ../nbs/02_backbones.ipynb #bc05ab95
+# %% ../nbs/02_backbones.ipynb #d4050bab
 @MODELS.register('mnv3s', tv=TVModel(tvm.mobilenet_v3_small, tvm.MobileNet_V3_Small_Weights,
                                      'features.0.0', 'classifier.3', small_mnv3, split_features))
 def mnv3s(num_classes, in_chans=3, input_size=224, pretrained=False):
     "MobileNetV3-Small: stem, 11 inverted-residual blocks, last conv."
     return tv_backbone('mnv3s', num_classes, in_chans, input_size, pretrained)
 
-# %% ../nbs/02_backbones.ipynb #bc2e147e
+# %% ../nbs/02_backbones.ipynb #8fd2f956
 def small_effnet(m, in_chans, num_classes): # torchvision EfficientNet; input channels; classes (unused)
     "Stride 1 in the stem."
     adapt_in_chans(m, 'features.0.0', in_chans); set_stride1(m, 'features.0.0')
@@ -255,14 +256,14 @@ def split_effnet(m): # a torchvision EfficientNet
     stages = [f'features.{i}.*' for i in range(1, len(m.features) - 1)]
     return Backbone(expand(m, 'features.0', *stages, f'features.{len(m.features) - 1}'), pool_head(m, 'classifier'), 'nchw')
 
-# %% ../nbs/02_backbones.ipynb #9e5e44da
+# %% ../nbs/02_backbones.ipynb #270ab69f
 @MODELS.register('effb0', tv=TVModel(tvm.efficientnet_b0, tvm.EfficientNet_B0_Weights,
                                      'features.0.0', 'classifier.1', small_effnet, split_effnet))
 def effb0(num_classes, in_chans=3, input_size=224, pretrained=False):
     "EfficientNet-B0: stem, 16 MBConv blocks, last conv."
     return tv_backbone('effb0', num_classes, in_chans, input_size, pretrained)
 
-# %% ../nbs/02_backbones.ipynb #300c17ac
+# %% ../nbs/02_backbones.ipynb #e74ee256
 def fold_downsamples(features, prefix: str = 'features') -> list: # `features` = [stem, stage, down, stage, ...]; name prefix
     "Stem, then every block of the odd-indexed stages; the module before a stage is folded into its first block."
     blocks, down = [(f'{prefix}.0', features[0])], None
@@ -280,14 +281,14 @@ def split_convnext(m): # a torchvision ConvNeXt
     "Stem, each CNBlock (downsamples folded in); head = avgpool + LayerNorm2d + flatten + Linear."
     return Backbone(fold_downsamples(m.features), nn.Sequential(m.avgpool, m.classifier), 'nchw')
 
-# %% ../nbs/02_backbones.ipynb #328a6b75
+# %% ../nbs/02_backbones.ipynb #bb49f167
 @MODELS.register('convnext_t', tv=TVModel(tvm.convnext_tiny, tvm.ConvNeXt_Tiny_Weights,
                                           'features.0.0', 'classifier.2', small_convnext, split_convnext))
 def convnext_t(num_classes, in_chans=3, input_size=224, pretrained=False):
     "ConvNeXt-Tiny: stem + 18 CNBlocks."
     return tv_backbone('convnext_t', num_classes, in_chans, input_size, pretrained)
 
-# %% ../nbs/02_backbones.ipynb #ecd78346
+# %% ../nbs/02_backbones.ipynb #22ea7dee
 def small_regnet(m, in_chans, num_classes): # torchvision RegNet; input channels; classes (unused)
     "Stride 1 in the stem."
     adapt_in_chans(m, 'stem.0', in_chans); set_stride1(m, 'stem.0')
@@ -297,13 +298,13 @@ def split_regnet(m): # a torchvision RegNet
     stages = [f'trunk_output.{k}.*' for k, _ in m.trunk_output.named_children()]
     return Backbone(expand(m, 'stem', *stages), pool_head(m), 'nchw')
 
-# %% ../nbs/02_backbones.ipynb #2db70234
+# %% ../nbs/02_backbones.ipynb #5c10bd17
 @MODELS.register('regnet', tv=TVModel(tvm.regnet_y_400mf, tvm.RegNet_Y_400MF_Weights, 'stem.0', 'fc', small_regnet, split_regnet))
 def regnet(num_classes, in_chans=3, input_size=224, pretrained=False):
     "RegNetY-400MF: stem + 16 Y-blocks."
     return tv_backbone('regnet', num_classes, in_chans, input_size, pretrained)
 
-# %% ../nbs/02_backbones.ipynb #581bd946
+# %% ../nbs/02_backbones.ipynb #7463443f
 def densenet_keys(sd: dict) -> dict: # a DenseNet state dict, possibly with old-style keys
     "Rename old DenseNet checkpoint keys (`denselayer1.norm.1.weight` -> `denselayer1.norm1.weight`)."
     pat = re.compile(r'^(.*denselayer\d+\.(?:norm|relu|conv))\.([12]\.(?:weight|bias|running_mean|running_var|num_batches_tracked))$')
@@ -321,14 +322,14 @@ def split_densenet(m): # a torchvision DenseNet
     blocks.append(('denseblock4', nn.Sequential(f.denseblock4, f.norm5)))
     return Backbone(blocks, nn.Sequential(nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(1), m.classifier), 'nchw')
 
-# %% ../nbs/02_backbones.ipynb #9c2c6d7e
+# %% ../nbs/02_backbones.ipynb #da846584
 @MODELS.register('densenet121', tv=TVModel(tvm.densenet121, tvm.DenseNet121_Weights, 'features.conv0', 'classifier',
                                            small_densenet, split_densenet, densenet_keys))
 def densenet121(num_classes, in_chans=3, input_size=224, pretrained=False):
     "DenseNet-121: stem + 4 dense blocks (with transitions)."
     return tv_backbone('densenet121', num_classes, in_chans, input_size, pretrained)
 
-# %% ../nbs/02_backbones.ipynb #0a0bf8dc
+# %% ../nbs/02_backbones.ipynb #ed08ea00
 def vit_patch_size(input_size: int) -> int: # image side in px
     "4 px patches up to `SMALL_INPUT`, 16 px above; `ValueError` if the patch does not divide `input_size`."
     p = 4 if input_size <= SMALL_INPUT else 16
@@ -337,7 +338,7 @@ def vit_patch_size(input_size: int) -> int: # image side in px
                          f"16 above); got {input_size}")
     return p
 
-# %% ../nbs/02_backbones.ipynb #746cf1e2
+# %% ../nbs/02_backbones.ipynb #1c558c0f
 class ViTEmbed(nn.Module):
     "What `VisionTransformer.forward` does before the encoder layers: patchify, class token, position embedding, dropout."
     def __init__(self, vit: VisionTransformer): # shares the modules and parameters of `vit`
@@ -358,7 +359,7 @@ class ViTHead(nn.Module):
         super().__init__(); self.ln, self.heads = vit.encoder.ln, vit.heads
     def forward(self, x): return self.heads(self.ln(x)[:, 0])
 
-# %% ../nbs/02_backbones.ipynb #9b9be8c9
+# %% ../nbs/02_backbones.ipynb #534c0e89
 def split_vit(m: VisionTransformer): # a torchvision VisionTransformer
     "`embed`, then each encoder layer; head = LayerNorm + class token + Linear."
     return Backbone([('embed', ViTEmbed(m))] + expand(m, 'encoder.layers.*'), ViTHead(m), 'nlc')
@@ -369,7 +370,7 @@ def vit_backbone(num_classes: int, in_chans: int, input_size: int, pretrained: b
     m = VisionTransformer(image_size=input_size, patch_size=vit_patch_size(input_size), num_classes=num_classes, **cfg)
     return split_vit(adapt_in_chans(m, 'conv_proj', in_chans))
 
-# %% ../nbs/02_backbones.ipynb #1a04b560
+# %% ../nbs/02_backbones.ipynb #37f6787c
 VIT_S = dict(num_layers=12, num_heads=6, hidden_dim=384, mlp_dim=1536)  # ViT-S/16 (DeiT-S)
 VIT_T = dict(num_layers=12, num_heads=3, hidden_dim=192, mlp_dim=768)   # ViT-Ti/16 (DeiT-Ti)
 
@@ -383,7 +384,7 @@ def vit_t(num_classes, in_chans=3, input_size=224, pretrained=False):
     "ViT-Ti: embedding + 12 encoder layers, width 192."
     return vit_backbone(num_classes, in_chans, input_size, pretrained, **VIT_T)
 
-# %% ../nbs/02_backbones.ipynb #17c93fbb
+# %% ../nbs/02_backbones.ipynb #6c38866f
 def set_swin_window(m: nn.Module, window: int): # a torchvision Swin; the new window side
     "Set every attention window to `window` x `window` (shift `window // 2` in shifted blocks) with fresh position tables."
     for a in m.modules():
@@ -400,13 +401,13 @@ def split_swin(m): # a torchvision SwinTransformer
     "Patch embedding, each Swin block (patch merging folded in); head = norm + permute + pool + flatten + Linear."
     return Backbone(fold_downsamples(m.features), nn.Sequential(m.norm, m.permute, m.avgpool, m.flatten, m.head), 'nhwc')
 
-# %% ../nbs/02_backbones.ipynb #4110fcf5
+# %% ../nbs/02_backbones.ipynb #8a116a76
 @MODELS.register('swin_t', tv=TVModel(tvm.swin_t, tvm.Swin_T_Weights, 'features.0.0', 'head', small_swin, split_swin))
 def swin_t(num_classes, in_chans=3, input_size=224, pretrained=False):
     "Swin-T: patch embedding + 12 Swin blocks."
     return tv_backbone('swin_t', num_classes, in_chans, input_size, pretrained)
 
-# %% ../nbs/02_backbones.ipynb #febb0420
+# %% ../nbs/02_backbones.ipynb #abfa06ee
 def mlp_backbone(num_classes: int, in_features: int, width: int = 128, depth: int = 8): # classes; input features; hidden width; number of blocks
     "`depth` blocks of Linear + LayerNorm + ReLU (the first flattens its input) and a Linear head."
     unit = lambda i, n: nn.Sequential(*([nn.Flatten()] if i == 0 else []), nn.Linear(n, width), nn.LayerNorm(width), nn.ReLU())

@@ -1,0 +1,47 @@
+"""Train (and evaluate) one safekd run.
+
+    python -m scripts.run --dataset cifar10 --model rn50 --method safe_kd --seed 0 [--fast] [--gpus 0]
+        [--batch-size 128 --eval-batch-size 256 --epochs 50 --lr 1e-4] [--output-dir results] [--config FILE]
+        [--teacher rn50 | self | ema | none] [--teacher-ckpt PATH] [--teacher-loss mdca] [--resume] [--notebook]
+        [key.sub=value ...]
+
+Writes results/<dataset>/<model>/<method>/seed_<seed>/ (see the training notebook). Later flags and dotted
+overrides win over the config files.
+"""
+import argparse, json
+
+from safekd.training import experiment
+
+FLAGS = {  # flag -> dotted config key
+    'batch_size': 'train.batch_size', 'eval_batch_size': 'train.eval_batch_size', 'epochs': 'train.epochs',
+    'lr': 'train.lr', 'output_dir': 'output_dir', 'teacher': 'teacher.name', 'teacher_ckpt': 'teacher.ckpt',
+    'teacher_loss': 'teacher.loss', 'data_dir': 'data.data_dir'}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog='python -m scripts.run', description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument('--dataset'); p.add_argument('--model'); p.add_argument('--method')
+    p.add_argument('--seed', type=int)
+    p.add_argument('--fast', action='store_true', help='a run that finishes in minutes on a CPU (configs/fast.yaml)')
+    p.add_argument('--gpus', help='CUDA device index, e.g. 0 (default: CUDA if present)')
+    p.add_argument('--batch-size', type=int); p.add_argument('--eval-batch-size', type=int)
+    p.add_argument('--epochs', type=int); p.add_argument('--lr', type=float)
+    p.add_argument('--output-dir'); p.add_argument('--data-dir'); p.add_argument('--config', help='a YAML file of overrides')
+    p.add_argument('--teacher'); p.add_argument('--teacher-ckpt'); p.add_argument('--teacher-loss')
+    p.add_argument('--resume', action='store_true', help='continue from checkpoint_last.pt')
+    p.add_argument('--notebook', action='store_true', help='run through papermill; keep run.ipynb in the run folder')
+    p.add_argument('overrides', nargs='*', help='dotted config overrides, e.g. train.epochs=3')
+    a = p.parse_args(argv)
+    ov = [f'{key}={getattr(a, f)}' for f, key in FLAGS.items() if getattr(a, f) is not None]
+    ov += ([f'train.device=cuda:{a.gpus}'] if a.gpus is not None else []) + (['resume=true'] if a.resume else [])
+    try:
+        m = experiment(a.dataset, a.model, a.method, seed=a.seed, fast=a.fast, config=a.config,
+                       overrides=ov + a.overrides, notebook=a.notebook)
+    except (KeyError, ValueError, FileNotFoundError) as e:
+        raise SystemExit(f'error: {e}')
+    print(json.dumps({k: m[k] for k in ('dataset', 'model', 'method', 'seed', 'test_acc', 'run_dir')}))
+
+
+if __name__ == '__main__':
+    main()

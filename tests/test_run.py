@@ -1,0 +1,75 @@
+"`python -m scripts.run`: runs, clear errors, resume after a kill, the papermill notebook, all in fresh processes."
+import json, os, signal, subprocess, sys, time
+
+import pytest
+
+from conftest import ROOT, run_py
+
+TOY = ['--dataset', 'toy2d', '--model', 'mlp', '--fast']
+
+
+def _layout(d):
+    return sorted(p.name for p in d.iterdir())
+
+
+def test_toy2d_safe_kd_run_writes_the_layout(tmp_path):
+    r = run_py('-m', 'scripts.run', *TOY, '--method', 'safe_kd', '--output-dir', str(tmp_path), '--data-dir', str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    d = tmp_path / 'toy2d' / 'mlp' / 'safe_kd' / 'seed_0'
+    assert out['run_dir'] == str(d)
+    assert _layout(d) == ['checkpoint_best.pt', 'checkpoint_last.pt', 'config.yaml', 'env.json', 'exit_stats.json',
+                          'metrics.json', 'metrics_per_epoch.jsonl']
+    m = json.loads((d / 'metrics.json').read_text())
+    assert len(m['test_acc']) == 3 and min(m['test_acc']) > 0.5      # 4 classes: chance is 0.25
+    assert (tmp_path / 'toy2d' / 'mlp' / 'erm' / 'seed_0' / 'metrics.json').exists()   # the teacher, cached as a run
+    assert 'reusing teacher' not in r.stderr
+    r2 = run_py('-m', 'scripts.run', *TOY, '--method', 'kd', '--output-dir', str(tmp_path), '--data-dir', str(tmp_path))
+    assert r2.returncode == 0 and 'reusing teacher run' in r2.stderr
+
+
+@pytest.mark.parametrize('args, msg', [
+    (['--dataset', 'mnist'], "unknown dataset 'mnist'; valid: toy2d"),
+    (['--model', 'resnet18'], "unknown model 'resnet18'; valid:"),
+    (['--method', 'distill'], "unknown method 'distill'; valid:"),
+    (['train.epoch=3'], "unknown config key 'train.epoch'; valid: train.epochs"),
+    (['method_args.gamma=2'], "unknown argument(s) ['gamma'] for method 'safe_kd'"),
+    (['--teacher', 'resnet'], "unknown teacher 'resnet'; valid:"),
+])
+def test_bad_names_and_keys_are_clear_errors(tmp_path, args, msg):
+    r = run_py('-m', 'scripts.run', *TOY, '--output-dir', str(tmp_path), '--data-dir', str(tmp_path), *args)
+    assert r.returncode != 0 and msg in r.stderr, r.stderr
+
+
+def test_a_run_killed_mid_epoch_resumes(tmp_path):
+    cmd = [sys.executable, '-m', 'scripts.run', *TOY, '--method', 'multiexit', '--output-dir', str(tmp_path),
+           '--data-dir', str(tmp_path), 'train.epochs=40', 'train.batch_size=32', 'train.progress=log']
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    d = tmp_path / 'toy2d' / 'mlp' / 'multiexit' / 'seed_0'
+    t0 = time.time()
+    while not (d / 'metrics_per_epoch.jsonl').exists() or len((d / 'metrics_per_epoch.jsonl').read_text().splitlines()) < 2:
+        assert p.poll() is None and time.time() - t0 < 300, p.stdout.read() if p.poll() is not None else 'timeout'
+        time.sleep(0.05)
+    time.sleep(0.3)                                    # now in the middle of a later epoch
+    p.send_signal(signal.SIGKILL); p.wait()
+    done = len((d / 'metrics_per_epoch.jsonl').read_text().splitlines())
+    assert 2 <= done < 40 and not (d / 'metrics.json').exists()
+    r = run_py('-m', 'scripts.run', *TOY, '--method', 'multiexit', '--output-dir', str(tmp_path), '--data-dir', str(tmp_path),
+               'train.epochs=40', 'train.batch_size=32', 'train.progress=log', '--resume')
+    assert r.returncode == 0, r.stderr
+    assert f'resumed from {d / "checkpoint_last.pt"} after epoch' in r.stderr
+    hist = [json.loads(l) for l in (d / 'metrics_per_epoch.jsonl').read_text().splitlines()]
+    assert [h['epoch'] for h in hist] == list(range(1, 41))
+    assert json.loads((d / 'metrics.json').read_text())['epochs'] == 40
+
+
+def test_notebook_run_keeps_the_executed_copy(tmp_path):
+    r = run_py('-m', 'scripts.run', *TOY, '--method', 'multiexit', '--output-dir', str(tmp_path), '--data-dir', str(tmp_path),
+               '--notebook', 'train.epochs=2')
+    assert r.returncode == 0, r.stderr
+    d = tmp_path / 'toy2d' / 'mlp' / 'multiexit' / 'seed_0'
+    nb = json.loads((d / 'run.ipynb').read_text())
+    params = next(c for c in nb['cells'] if 'injected-parameters' in c['metadata'].get('tags', []))
+    assert 'dataset = "toy2d"' in ''.join(params['source'])
+    assert (d / 'metrics.json').exists()
+    assert any(o.get('output_type') == 'display_data' for c in nb['cells'] for o in c.get('outputs', []))   # the plots
