@@ -7,7 +7,7 @@ H100, multi-exit training within 10% of the plain backbone's images/s.
     python bench/train_throughput.py [--dataset fashion_mnist] [--model rn18] [--teacher rn50] [--steps 20]
         [--batch-size 256] [--device cuda] [--amp bf16] [--out FILE]
 """
-import argparse, sys, time
+import argparse, sys, tempfile, time
 from pathlib import Path
 
 import torch
@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def throughput(net, method, data, teacher, steps, **train):
     "Images/s over `steps` timed training steps, after 3 warm-up steps."
-    tr = Trainer(net, method, data, '/tmp/safekd-bench', teacher=teacher, progress='none', augment=True, **train)
-    tr.epochs = 1; net.train(); method.train()
+    tr = Trainer(net, method, data, tempfile.mkdtemp(), teacher=teacher, progress='none', **train)
+    net.train(); method.train()
     g = torch.Generator().manual_seed(0)
     it = batches(data.train, tr.batch_size, shuffle=True, augment=True, device=tr.device, mean=tr.mean, std=tr.std,
                  generator=g, drop_last=True, with_index=True)

@@ -6,17 +6,17 @@ Docs: https://safekd.github.io/safekd/training.html.md"""
 
 # %% auto #0
 __all__ = ['METHODS', 'OPTIMIZERS', 'SCHEDULES', 'CKPT_FORMAT', 'AMP_DTYPES', 'OPEN_SECTIONS', 'SLOTS', 'IGNORED_KEYS',
-           'default_exit_weights', 'Step', 'mixed', 'ce', 'Method', 'build_method', 'list_methods', 'ERM', 'MultiExit',
-           'SDN', 'PL', 'KD', 'warmup_ramp', 'DKD', 'pool_features', 'ce_all', 'hint_regressor', 'FitNet', 'AT', 'CRD',
-           'SafeKD', 'FrozenTeacher', 'SelfTeacher', 'EMATeacher', 'lr_factor', 'apply_freeze', 'mix_batch',
+           'default_exit_weights', 'Step', 'mixed', 'ce', 'ce_all', 'Method', 'build_method', 'list_methods', 'ERM',
+           'MultiExit', 'SDN', 'PL', 'KD', 'warmup_ramp', 'DKD', 'pool_features', 'hint_regressor', 'FitNet', 'AT',
+           'CRD', 'SafeKD', 'FrozenTeacher', 'SelfTeacher', 'EMATeacher', 'lr_factor', 'apply_freeze', 'mix_batch',
            'in_notebook', 'Progress', 'load_checkpoint', 'load_model', 'resolve_device', 'Trainer', 'merge_config',
            'parse_override', 'configs_dir', 'resolve_config', 'prepare_data', 'run_dir', 'teacher_config',
            'build_teacher', 'check_cached_run', 'exit_stats', 'run', 'experiment_template', 'run_notebook',
            'experiment', 'read_run', 'plot_run']
 
-# %% ../nbs/05_training.ipynb #7cfbe27a
-import copy, inspect, json, math, os, random, sys, time
-from dataclasses import dataclass, field
+# %% ../nbs/05_training.ipynb #1743f316
+import copy, inspect, json, math, os, sys, time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Sequence
@@ -33,7 +33,7 @@ from IPython import get_ipython
 from jupyter_client.kernelspec import find_kernel_specs
 from torch import nn
 
-# %% ../nbs/05_training.ipynb #bbc6e1d0
+# %% ../nbs/05_training.ipynb #51ccaa52
 import safekd
 from .core import (Registry, atomic_torch_save, atomic_write_json, atomic_write_text, check_choice, env_info,
                          get_logger, seed_everything)
@@ -42,7 +42,7 @@ from .losses import (CALIBRATION_LOSSES, CRDMemory, Embed, HintRegressor, PLTemp
                            consistency_loss, crd_loss, dkd_loss, fitnet_loss, kd_loss, pl_loss)
 from .wrapper import MultiExitNet, build_model, list_models
 
-# %% ../nbs/05_training.ipynb #f8d77aa5
+# %% ../nbs/05_training.ipynb #8659f2cb
 def default_exit_weights(num_exits: int, weights: Sequence[float] | None = None, final: float = 1.0) -> list: # K; explicit weights or None; final exit's weight relative to an early one
     "Per-exit loss weights: the given ones (checked), or equal early weights with the final `final` times heavier, summing to 1."
     if weights is not None:
@@ -51,7 +51,7 @@ def default_exit_weights(num_exits: int, weights: Sequence[float] | None = None,
     w = [1.0] * (num_exits - 1) + [final]
     return [v / sum(w) for v in w]
 
-# %% ../nbs/05_training.ipynb #7cfc195b
+# %% ../nbs/05_training.ipynb #b1e8488a
 @dataclass
 class Step:
     "What one training step hands to a method."
@@ -75,7 +75,11 @@ def ce(z, s: Step): # logits; the step
     "Cross-entropy with the step's label smoothing and mixing."
     return mixed(partial(F.cross_entropy, label_smoothing=s.label_smoothing), z, s)
 
-# %% ../nbs/05_training.ipynb #4c005afe
+def ce_all(method, s: Step) -> dict: # a method with per-exit weights `w`; the step
+    "Per-exit weighted cross-entropy terms `ce{k}`, shared by every method that trains all exits."
+    return {f'ce{k}': w * ce(z, s) for k, (w, z) in enumerate(zip(method.w, s.logits))}
+
+# %% ../nbs/05_training.ipynb #f9729169
 METHODS = Registry('method')
 
 class Method(nn.Module):
@@ -86,7 +90,7 @@ class Method(nn.Module):
     def setup(self, net, teacher, x, n_train: int): # the student; the teacher or None; a sample batch; training-set size
         "Build shape-dependent parts (default: nothing)."
 
-# %% ../nbs/05_training.ipynb #c586547a
+# %% ../nbs/05_training.ipynb #09e221ca
 def build_method(name: str, num_exits: int, **kwargs) -> Method: # a key of METHODS; K; the method's own arguments
     "Build a registered method; unknown arguments are an error naming the valid ones."
     cls = METHODS[name]
@@ -97,7 +101,7 @@ def build_method(name: str, num_exits: int, **kwargs) -> Method: # a key of METH
 
 def list_methods() -> list: return METHODS.keys()
 
-# %% ../nbs/05_training.ipynb #8814ca24
+# %% ../nbs/05_training.ipynb #0fa3a399
 @METHODS.register('erm')
 class ERM(Method):
     "Empirical risk minimisation on the final exit only; `loss` picks a calibration loss (teachers)."
@@ -112,7 +116,7 @@ class MultiExit(Method):
     "Cross-entropy on every exit, weighted."
     def __init__(self, num_exits: int, exit_weights: Sequence[float] | None = None): # K; per-exit weights (default equal)
         super().__init__(num_exits); self.w = default_exit_weights(num_exits, exit_weights)
-    def forward(self, s: Step): return {f'ce{k}': w * ce(z, s) for k, (w, z) in enumerate(zip(self.w, s.logits))}
+    def forward(self, s: Step): return ce_all(self, s)
 
 @METHODS.register('sdn')
 class SDN(Method):
@@ -125,7 +129,7 @@ class SDN(Method):
         w = [self.start + (t - self.start) * s.progress for t in self.tau] + [1.0]
         return {f'ce{k}': wk * ce(z, s) for k, (wk, z) in enumerate(zip(w, s.logits))}
 
-# %% ../nbs/05_training.ipynb #fbd685f2
+# %% ../nbs/05_training.ipynb #53c5cd9d
 @METHODS.register('pl')
 class PL(Method):
     "Phuong & Lampert (ICCV 2019): the detached final exit distils into every earlier exit, adaptive temperature."
@@ -137,7 +141,7 @@ class PL(Method):
     def get_extra_state(self): return {'T': self.temp.T}
     def set_extra_state(self, state): self.temp.T = float(state['T'])
 
-# %% ../nbs/05_training.ipynb #c02c38d9
+# %% ../nbs/05_training.ipynb #3a8b30e8
 @METHODS.register('kd')
 class KD(Method):
     "Hinton KD from the teacher into every exit."
@@ -152,7 +156,7 @@ class KD(Method):
             out[f'ce{k}'], out[f'kd{k}'] = w * self.a * ce(z, s), w * self.b * kd_loss(z, s.t_logits, self.T)
         return out
 
-# %% ../nbs/05_training.ipynb #ace91432
+# %% ../nbs/05_training.ipynb #e826cd1b
 def warmup_ramp(progress: float, warmup_frac: float) -> float: # fraction of training done; warm-up length as a fraction
     "Linear warm-up factor min(progress / warmup_frac, 1)."
     return 1.0 if warmup_frac <= 0 else min(progress / warmup_frac, 1.0)
@@ -172,18 +176,14 @@ class DKD(Method):
             out[f'dkd{k}'] = w * r * dkd_loss(z, s.t_logits, s.y, self.alpha, self.beta, self.T)
         return out
 
-# %% ../nbs/05_training.ipynb #5b0883b4
+# %% ../nbs/05_training.ipynb #aa821e68
 def pool_features(f, layout: str | None): # segment output; 'nchw', 'nhwc', 'nlc', 'nc' (None: 'nchw' for 4-D)
     "Pool a segment's output to (B, C): mean over spatial positions or tokens."
     if f.ndim == 2: return f
     if f.ndim == 4 and layout != 'nhwc': return f.mean((2, 3))
     return f.flatten(1, -2).mean(1)
 
-def ce_all(method: Method, s: Step) -> dict: # a method with per-exit weights `w`; the step
-    "Per-exit weighted cross-entropy terms, shared by the feature methods."
-    return {f'ce{k}': w * ce(z, s) for k, (w, z) in enumerate(zip(method.w, s.logits))}
-
-# %% ../nbs/05_training.ipynb #8b6137e1
+# %% ../nbs/05_training.ipynb #2bb3f394
 def hint_regressor(f_s, f_t): # a student and a teacher feature sample
     "A FitNet regressor between two feature tensors of the same kind (maps or vectors/tokens)."
     if f_s.ndim != f_t.ndim: raise ValueError(f"fitnet needs student and teacher features of one kind, got {f_s.ndim}-D and {f_t.ndim}-D")
@@ -217,7 +217,7 @@ class AT(Method):
             out[f'at{k}'] = w * self.g * at_loss(a, b, self.p)
         return out
 
-# %% ../nbs/05_training.ipynb #124207ef
+# %% ../nbs/05_training.ipynb #7f575283
 @METHODS.register('crd')
 class CRD(Method):
     "Contrastive representation distillation from the teacher's final features into every exit, plus CE."
@@ -241,7 +241,7 @@ class CRD(Method):
             out[f'crd{k}'] = w * self.g * crd_loss(e_s, e_t, s.idx, self.mem[k], update=self.training)
         return out
 
-# %% ../nbs/05_training.ipynb #0924e22f
+# %% ../nbs/05_training.ipynb #c3ba7068
 @METHODS.register('safe_kd')
 class SafeKD(Method):
     "SAFE-KD: CE on every exit + DKD from the teacher into every exit + deep-to-shallow consistency."
@@ -254,14 +254,13 @@ class SafeKD(Method):
         self.alpha, self.beta, self.T, self.pw = alpha, beta, T, warmup_frac
         self.g, self.cT, self.mode = consistency_weight, consistency_T, check_choice(consistency_mode, ('next', 'final'), 'consistency mode')
     def forward(self, s: Step):
-        r, out = warmup_ramp(s.progress, self.pw), {}
+        r, out = warmup_ramp(s.progress, self.pw), ce_all(self, s)
         for k, (w, z) in enumerate(zip(self.w, s.logits)):
-            out[f'ce{k}'] = w * ce(z, s)
             out[f'dkd{k}'] = w * r * dkd_loss(z, s.t_logits, s.y, self.alpha, self.beta, self.T)
         for k, c in enumerate(consistency_loss(s.logits, self.cT, self.mode)): out[f'cons{k}'] = self.g * c
         return out
 
-# %% ../nbs/05_training.ipynb #5d011870
+# %% ../nbs/05_training.ipynb #af4e5f4b
 class FrozenTeacher(nn.Module):
     "A trained network used as teacher: eval mode, no gradient."
     def __init__(self, net: MultiExitNet): # the teacher network
@@ -289,7 +288,7 @@ class EMATeacher(FrozenTeacher):
             if e.dtype.is_floating_point: e.lerp_(s.detach(), 1 - self.decay)
             else: e.copy_(s)
 
-# %% ../nbs/05_training.ipynb #4951ce2d
+# %% ../nbs/05_training.ipynb #f271c35b
 OPTIMIZERS = Registry('optimizer')
 OPTIMIZERS.register('sgd')(lambda params, lr, momentum, weight_decay: torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=momentum > 0))
 OPTIMIZERS.register('adamw')(lambda params, lr, momentum, weight_decay: torch.optim.AdamW(params, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay))
@@ -306,7 +305,7 @@ def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine', step
     p, rest = (step - warmup) / max(total - warmup, 1), total - warmup
     return SCHEDULES[schedule](min(p, 1.0), step_size, gamma, rest)
 
-# %% ../nbs/05_training.ipynb #092c7b3e
+# %% ../nbs/05_training.ipynb #14ca0e0f
 def apply_freeze(net: MultiExitNet, freeze: int) -> MultiExitNet: # the net; -1 none, 0 heads only, n heads + last n segments
     "Freeze the backbone except its last `freeze` segments (-1: nothing frozen); heads always train."
     if freeze < -1 or freeze > net.num_exits: raise ValueError(f"freeze={freeze}; valid: -1 (none), 0 (heads only) .. {net.num_exits}")
@@ -315,7 +314,7 @@ def apply_freeze(net: MultiExitNet, freeze: int) -> MultiExitNet: # the net; -1 
         for k, seg in enumerate(net.segments): seg.requires_grad_(k >= net.num_exits - freeze)
     return net
 
-# %% ../nbs/05_training.ipynb #b8a7df5f
+# %% ../nbs/05_training.ipynb #1d13477c
 def mix_batch(x, y, mixup: float = 0.0, cutmix: float = 0.0, generator=None): # batch; labels; MixUp alpha; CutMix alpha (0: off); torch.Generator
     "Apply MixUp or CutMix to a batch: (x, y dominant, (y_a, y_b, lam) or None)."
     alphas = [a for a in (mixup, cutmix) if a > 0]
@@ -332,7 +331,7 @@ def mix_batch(x, y, mixup: float = 0.0, cutmix: float = 0.0, generator=None): # 
     else: x = lam * x + (1 - lam) * x[j]
     return x, (y if lam >= 0.5 else y[j]), (y, y[j], lam)
 
-# %% ../nbs/05_training.ipynb #39893d37
+# %% ../nbs/05_training.ipynb #7e3bb552
 def in_notebook() -> bool:
     "True inside a Jupyter kernel."
     ip = get_ipython()
@@ -355,7 +354,7 @@ class Progress:
         elif self.mode == 'bar' and self.mb is not None: self.mb.write(msg)
         elif self.mode != 'none': self.log.info(msg)
 
-# %% ../nbs/05_training.ipynb #b1b27033
+# %% ../nbs/05_training.ipynb #62f75e4b
 CKPT_FORMAT = 'safekd.checkpoint/1'
 
 def load_checkpoint(path) -> dict: # a checkpoint file
@@ -373,7 +372,7 @@ def load_model(path, device='cpu') -> MultiExitNet: # a checkpoint file; where t
     net = build_model(**d['spec']); net.load_state_dict(d['model'])
     return net.to(device).eval()
 
-# %% ../nbs/05_training.ipynb #a14b2cc2
+# %% ../nbs/05_training.ipynb #a4f498b8
 AMP_DTYPES = {'none': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
 def resolve_device(device: str = 'auto') -> torch.device: # 'auto', 'cpu', 'cuda', 'cuda:N'
@@ -399,7 +398,7 @@ class Trainer:
             self.log.info(f"amp={amp} applies on CUDA only: this {self.device.type} run trains in float32"); self.amp_dtype = None
         self._setup()
 
-# %% ../nbs/05_training.ipynb #803ca607
+# %% ../nbs/05_training.ipynb #1aa67390
 @patch
 def _setup(self: Trainer):
     "Move everything to the device, build the method's parts, the optimiser, schedule and scaler."
@@ -424,7 +423,7 @@ def autocast(self: Trainer):
     "The autocast context for this trainer (a no-op without AMP)."
     return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
 
-# %% ../nbs/05_training.ipynb #fff9aa99
+# %% ../nbs/05_training.ipynb #35c80f21
 @patch
 def train_step(self: Trainer, x, y, idx, progress: float, g): # batch; labels; indices; fraction of training done; generator
     "One optimisation step; returns the detached loss and terms."
@@ -443,7 +442,7 @@ def train_step(self: Trainer, x, y, idx, progress: float, g): # batch; labels; i
     if hasattr(self.teacher, 'update'): self.teacher.update(self.net)
     return {'loss': loss.detach(), **{k: v.detach() for k, v in terms.items()}}
 
-# %% ../nbs/05_training.ipynb #ecd37cbb
+# %% ../nbs/05_training.ipynb #1fd08f3e
 @patch
 def _means(self: Trainer, sums: dict, n: int, where: str) -> dict: # summed terms; steps; where, for the error
     "Mean of each term (one host sync); a non-finite value stops training with a clear error."
@@ -471,7 +470,7 @@ def train_epoch(self: Trainer, ep: int) -> dict: # epoch index
             self.progress.info(f"epoch {ep + 1} step {i + 1}/{spe} loss {m['loss']:.4f}", step=True)
     return self._means(sums, n, f'the end of epoch {ep + 1}')
 
-# %% ../nbs/05_training.ipynb #36d03a75
+# %% ../nbs/05_training.ipynb #8a49d60d
 @patch
 def evaluate(self: Trainer, split: Split) -> list: # a data split
     "Top-1 accuracy of every exit on a split."
@@ -498,7 +497,7 @@ def load(self: Trainer, path): # a checkpoint written by this trainer
     torch.set_rng_state(d['rng']['torch'])
     if d['rng']['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(d['rng']['cuda'])
 
-# %% ../nbs/05_training.ipynb #2b25383a
+# %% ../nbs/05_training.ipynb #e58551e5
 @patch
 def fit(self: Trainer, resume: bool = False) -> list: # continue from checkpoint_last.pt when present
     "Train to `epochs`, evaluating on the val split each epoch; writes checkpoints and per-epoch metrics."
@@ -516,7 +515,7 @@ def fit(self: Trainer, resume: bool = False) -> list: # continue from checkpoint
         self.progress.info(f"epoch {self.epoch}/{self.epochs} loss {tr['loss']:.4f} val acc {[round(a, 4) for a in val]} ({rec['seconds']:.1f} s)")
     return self.history
 
-# %% ../nbs/05_training.ipynb #7cbccd43
+# %% ../nbs/05_training.ipynb #412792d5
 OPEN_SECTIONS = ('method_args',)  # sections whose keys are checked elsewhere (build_method)
 
 def merge_config(base: dict, over: dict, where: str = '') -> dict: # the config so far; what to apply; dotted path for errors
@@ -543,7 +542,7 @@ def parse_override(s: str) -> dict: # 'a.b=value', the value read as YAML
     for part in reversed(key.strip().split('.')): d = {part: d}
     return d
 
-# %% ../nbs/05_training.ipynb #a72a7394
+# %% ../nbs/05_training.ipynb #8c4bb131
 def configs_dir() -> Path:
     "The `configs/` folder: $SAFEKD_CONFIGS, else the one beside the `safekd` package, else ./configs."
     for d in [os.environ.get('SAFEKD_CONFIGS'), Path(safekd.__file__).resolve().parents[1] / 'configs', Path('configs')]:
@@ -569,7 +568,7 @@ def resolve_config(dataset: str | None = None, model: str | None = None, method:
     for layer in extra: cfg = merge_config(cfg, layer)
     return {**cfg, **{k: v for k, v in given.items() if v}}
 
-# %% ../nbs/05_training.ipynb #e4555e68
+# %% ../nbs/05_training.ipynb #f2066765
 def prepare_data(dataset: str, seed: int = 0, data_dir=None, val_frac: float = 0.1, cal_frac: float = 0.1, # key; split seed; folder; fractions
                  download: bool = True, image_size: int | None = None, max_train: int | None = None, max_eval: int | None = None) -> Data: # may download; px; subset sizes
     "`load_data` plus optional subsets: the first `max_train` training and `max_eval` val/cal/test samples."
@@ -583,7 +582,7 @@ def run_dir(cfg: dict) -> Path: # a resolved config
     name = cfg['method'] + ('' if loss == 'ce' else f'-{loss}')
     return Path(cfg['output_dir']) / cfg['dataset'] / cfg['model'] / name / f"seed_{cfg['seed']}"
 
-# %% ../nbs/05_training.ipynb #6aad35fc
+# %% ../nbs/05_training.ipynb #51d19510
 def teacher_config(cfg: dict, config=None, overrides: Sequence[str] = (), fast: bool = False) -> dict: # the student's config, file, overrides and preset
     "The config of the run that trains the student's teacher (erm, the teacher's loss, same data and exits)."
     keep = [o for o in overrides if o.split('.')[0].split('=')[0] in ('data', 'train', 'seed', 'output_dir')]
@@ -619,7 +618,7 @@ def check_cached_run(d: Path, cfg: dict): # a finished run folder; the config it
     if diff: raise ValueError(f"the finished run at {d} was trained with another config ({', '.join(f'{k}: {old.get(k)!r} there, {new.get(k)!r} now' for k in diff[:5])}); "
                               f"use another --output-dir, remove that run, or pass --teacher-ckpt {d / 'checkpoint_best.pt'}")
 
-# %% ../nbs/05_training.ipynb #af68ec05
+# %% ../nbs/05_training.ipynb #eb76908d
 def exit_stats(net: MultiExitNet, test_acc: Sequence[float], val_acc: Sequence[float], shape) -> dict: # trained net; accuracies; one sample's shape
     "Per-exit accuracy, cumulative FLOPs and parameters of a trained net."
     fl, n = net.exit_flops(shape), lambda m: sum(p.numel() for p in m.parameters())
@@ -642,7 +641,7 @@ def finish(self: Trainer, cfg: dict, seconds: float) -> dict: # the run's config
     atomic_write_json(self.out_dir / 'metrics.json', m)
     return m
 
-# %% ../nbs/05_training.ipynb #a141a491
+# %% ../nbs/05_training.ipynb #b6eb6aad
 def run(cfg: dict, *, config=None, overrides: Sequence[str] = (), fast: bool = False) -> dict: # resolved config; how it was resolved (for the teacher's run)
     "Train and evaluate one run; writes its folder and returns its metrics."
     out = run_dir(cfg); out.mkdir(parents=True, exist_ok=True)
@@ -658,7 +657,7 @@ def run(cfg: dict, *, config=None, overrides: Sequence[str] = (), fast: bool = F
     t0 = time.time(); tr.fit(resume=cfg['resume'])
     return tr.finish(cfg, time.time() - t0)
 
-# %% ../nbs/05_training.ipynb #f1a3fa1c
+# %% ../nbs/05_training.ipynb #611571c9
 def experiment_template() -> Path:
     "The papermill template beside the package: nbs/experiments/run.ipynb."
     p = Path(safekd.__file__).resolve().parents[1] / 'nbs' / 'experiments' / 'run.ipynb'
@@ -676,7 +675,7 @@ def run_notebook(cfg: dict, params: dict, kernel: str | None = None) -> dict: # 
                         progress_bar=False, cwd=os.getcwd())
     return json.loads((out / 'metrics.json').read_text())
 
-# %% ../nbs/05_training.ipynb #f045bf32
+# %% ../nbs/05_training.ipynb #33a21e5b
 def experiment(dataset: str | None = None, model: str | None = None, method: str | None = None, *, seed: int | None = None, # keys; seed
                fast: bool = False, config=None, overrides: Sequence[str] = (), notebook: bool = False) -> dict: # quick preset; YAML file; dotted overrides; run via papermill
     "Resolve a config and run it (in process, or through the papermill template); returns the run's metrics."
@@ -688,7 +687,7 @@ def experiment(dataset: str | None = None, model: str | None = None, method: str
         return run_notebook(cfg, params)
     return run(cfg, config=config, overrides=overrides, fast=fast)
 
-# %% ../nbs/05_training.ipynb #8cd1a65f
+# %% ../nbs/05_training.ipynb #89cb2824
 def read_run(run_dir) -> tuple: # a run folder
     "A run's per-epoch history, exit stats and metrics."
     d = Path(run_dir)
