@@ -12,7 +12,7 @@ FMNIST  := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 NBFLAGS ?= slow
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test test-fast check sync docs-proc bench clean
+.PHONY: setup demo test test-fast check sync docs-proc bench bench-calibrated clean
 setup: $(STAMP) $(FMNIST)
 
 $(STAMP): pyproject.toml
@@ -63,6 +63,11 @@ docs-proc: setup
 bench: setup
 	$(BIN)/python bench/early_exit_speed.py --input 1 28 28 --reps 15
 	$(BIN)/python bench/train_throughput.py
+
+# The calibrated thresholds of a finished run (default: the one `make demo` writes), timed on its test images
+RUN ?= results/fashion_mnist/rn18/safe_kd/seed_0
+bench-calibrated: setup
+	$(BIN)/python bench/early_exit_speed.py --run $(RUN) --batches 1 256 --samples 512 --reps 7
 
 clean:
 	rm -rf _proc _docs .pytest_cache

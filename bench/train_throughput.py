@@ -14,7 +14,8 @@ import torch
 
 from safekd.core import atomic_write_json, env_info
 from safekd.data import batches
-from safekd.training import FrozenTeacher, Trainer, build_method, prepare_data
+from safekd.experiment import prepare_data
+from safekd.training import FrozenTeacher, Trainer, build_method
 from safekd.wrapper import build_model
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 # %% ../nbs/06_conformal.ipynb #ea74db32
-from .core import Registry, check_choice, get_logger
+from .core import Registry, check_choice, get_logger, jsonable
 from .wrapper import SCORES, exit_indices
 
 # %% ../nbs/06_conformal.ipynb #555bc152
@@ -252,13 +252,6 @@ def min_calibration_size(epsilon: float, delta: float, method: str = 'ltt', **op
     return hi
 
 # %% ../nbs/06_conformal.ipynb #9183246f
-def _jsonable(v):
-    "Replace non-finite floats by JSON-safe values ('inf', '-inf', None), recursively."
-    if isinstance(v, float) and not math.isfinite(v): return None if v != v else ('inf' if v > 0 else '-inf')
-    if isinstance(v, dict): return {k: _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)): return [_jsonable(x) for x in v]
-    return v
-
 @dataclass(repr=False)
 class ExitCalibration:
     "Calibrated exit thresholds with the certificate, the tested path and the expected savings."
@@ -276,7 +269,7 @@ class ExitCalibration:
     tested: list = field(default_factory=list)   # dicts: index, thresholds, risk, early_share, stat, passed
     reason: str | None = None            # why nothing was certified
     options: dict = field(default_factory=dict)  # the options used
-    def to_dict(self) -> dict: return _jsonable(asdict(self))
+    def to_dict(self) -> dict: return jsonable(asdict(self))
     def __repr__(self):
         return (f"ExitCalibration({self.method}/{self.risk}, epsilon={self.epsilon}, delta={self.delta}, certified={self.certified}, "
                 f"thresholds={[round(t, 4) for t in self.thresholds]}, exit_shares={[round(v, 3) for v in self.exit_shares]}, n={self.n})")

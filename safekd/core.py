@@ -6,11 +6,11 @@ Docs: https://safekd.github.io/safekd/core.html.md"""
 
 # %% auto #0
 __all__ = ['UnknownKeyError', 'Registry', 'check_choice', 'seed_everything', 'worker_init_fn', 'atomic_write',
-           'atomic_write_text', 'atomic_write_json', 'atomic_torch_save', 'array_hash', 'get_logger', 'git_commit',
-           'device_name', 'env_info']
+           'atomic_write_text', 'jsonable', 'atomic_write_json', 'atomic_torch_save', 'array_hash', 'get_logger',
+           'git_commit', 'device_name', 'env_info']
 
 # %% ../nbs/00_core.ipynb #dccd08f7
-import hashlib, json, logging, os, platform, random, subprocess, sys, tempfile
+import hashlib, json, logging, math, os, platform, random, subprocess, sys, tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -21,8 +21,8 @@ import torchvision
 import safekd
 
 # %% ../nbs/00_core.ipynb #d92e5f78
-class UnknownKeyError(KeyError):
-    "A `KeyError` whose message names the bad key and lists the valid ones."
+class UnknownKeyError(KeyError, ValueError):
+    "A `KeyError` (and `ValueError`: a bad value was given) whose message names the bad key and lists the valid ones."
     def __init__(self, what: str, key, valid: Iterable): # what the key names; the bad key; the valid keys
         super().__init__(key)
         self.msg = f"unknown {what} {key!r}; valid: {', '.join(sorted(map(str, valid)))}"
@@ -90,9 +90,17 @@ def atomic_write_text(path, text: str): # target path; the text
     "Atomically write a text file."
     return atomic_write(path, lambda f: f.write(text), mode='w')
 
+def jsonable(v):
+    "`v` with NumPy/torch values as Python ones and non-finite floats as 'inf', '-inf' or None (strict JSON), recursively."
+    if isinstance(v, (np.ndarray, np.generic, torch.Tensor)): v = v.tolist()
+    if isinstance(v, float) and not math.isfinite(v): return None if v != v else ('inf' if v > 0 else '-inf')
+    if isinstance(v, dict): return {k: jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)): return [jsonable(x) for x in v]
+    return v
+
 def atomic_write_json(path, obj, indent: int = 2): # target path; a JSON-serialisable object; indentation
-    "Atomically write `obj` as JSON (NumPy scalars and arrays are converted)."
-    return atomic_write_text(path, json.dumps(obj, indent=indent, default=_json_default) + '\n')
+    "Atomically write `obj` as strict JSON (NumPy and torch values converted, infinities as 'inf', NaN as null)."
+    return atomic_write_text(path, json.dumps(jsonable(obj), indent=indent, default=_json_default, allow_nan=False) + '\n')
 
 def atomic_torch_save(obj, path): # what to save; target path
     "Atomically `torch.save` an object."

@@ -182,16 +182,18 @@ def overhead(self: MultiExitNet, input_shape: Sequence[int]) -> dict: # one samp
 # %% ../nbs/03_wrapper.ipynb #d7c038dc
 @patch
 @torch.inference_mode()
-def early_exit(self: MultiExitNet, x, thresholds, score: str = 'maxprob'): # a batch; K-1 thresholds; a key of SCORES
+def early_exit(self: MultiExitNet, x, thresholds, score: str = 'maxprob', temperatures=None): # a batch; K-1 thresholds; a key of SCORES; K-1 (or K) per-exit softmax temperatures (None: 1)
     "Real early exit with batch compaction: (logits (B, C), exit index (B,))."
     t, score_fn = check_thresholds(thresholds, self.num_exits), SCORES[score]
+    T = [1.0] * self.num_exits if temperatures is None else [float(v) for v in temperatures] + [1.0]
+    if len(T) < self.num_exits or min(T) <= 0: raise ValueError(f"temperatures must be {self.num_exits - 1} or {self.num_exits} positive floats, got {temperatures}")
     idx = torch.arange(len(x), device=x.device)
     exit_idx, out = torch.full_like(idx, self.num_exits - 1), None
     for k, (seg, head) in enumerate(zip(self.segments, self.heads)):
         x = seg(x); z = head(x)
         if out is None: out = z.new_empty(len(idx), z.shape[-1])
         if k == self.num_exits - 1: out[idx] = z; break
-        take = score_fn(z.float().softmax(-1)) >= t[k]
+        take = score_fn((z.float() / T[k]).softmax(-1)) >= t[k]
         n_take = int(take.sum())                         # the one host sync per exit
         if n_take == len(idx): out[idx], exit_idx[idx] = z, k; break
         if n_take == 0: continue
@@ -384,18 +386,20 @@ def backbone_forward(self: MultiExitNet, x): # a batch
     return self.heads[-1](x)
 
 # %% ../nbs/03_wrapper.ipynb #ad4b085a
-def early_exit_timing(net: MultiExitNet, x, settings: dict, score: str = 'maxprob', reps: int = 10, warmup: int = 2) -> dict: # eval-mode net; a batch on its device; name -> K-1 thresholds; score; timing runs
+def early_exit_timing(net: MultiExitNet, x, settings: dict, score: str = 'maxprob', reps: int = 10, warmup: int = 2, # eval-mode net; samples on its device; name -> K-1 thresholds; score; timing runs
+                      batch_size: int | None = None, temperatures=None) -> dict: # batches of this size in turn (None: x is one batch); per-exit temperatures
     "Seconds and FLOPs of the plain backbone, the full multi-exit forward and `early_exit` per threshold setting."
     shape, fl = tuple(x.shape[1:]), net.exit_flops(tuple(x.shape[1:]))
     o = net.overhead(shape); plain_flops = o['backbone_flops']
-    full = torch.inference_mode()(net.forward)
-    fns = dict(plain=lambda: net.backbone_forward(x), multiexit=lambda: full(x),
-               **{name: partial(net.early_exit, x, t, score) for name, t in settings.items()})
+    xs, full = x.split(batch_size or len(x)), torch.inference_mode()(net.forward)
+    over = lambda f: (lambda: [f(xb) for xb in xs])          # one pass over all batches
+    fns = dict(plain=over(net.backbone_forward), multiexit=over(full),
+               **{name: over(partial(net.early_exit, thresholds=t, score=score, temperatures=temperatures)) for name, t in settings.items()})
     sec = time_fns(fns, reps, warmup)            # interleaved, so drift in machine speed hits every entry alike
-    res = dict(batch=len(x), input_shape=list(shape), exit_flops=fl, overhead=o, plain_s=sec['plain'],
+    res = dict(batch=len(xs[0]), n=len(x), input_shape=list(shape), exit_flops=fl, overhead=o, plain_s=sec['plain'],
                multiexit_s=sec['multiexit'], reps=reps, settings={})
     for name, t in settings.items():
-        k = net.early_exit(x, t, score)[1]
+        k = torch.cat([net.early_exit(xb, t, score, temperatures)[1] for xb in xs])
         share = torch.bincount(k, minlength=net.num_exits).double() / len(k)
         flops = float((share * torch.tensor(fl, dtype=torch.float64)).sum())
         res['settings'][name] = dict(thresholds=list(t), exit_share=share.tolist(), expected_flops=flops,

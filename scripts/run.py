@@ -3,14 +3,15 @@
     python -m scripts.run --dataset cifar10 --model rn50 --method safe_kd --seed 0 [--fast] [--gpus 0]
         [--batch-size 128 --eval-batch-size 256 --epochs 50 --lr 1e-4] [--output-dir results] [--config FILE]
         [--teacher rn50 | self | ema | none] [--teacher-ckpt PATH] [--teacher-loss mdca] [--resume] [--notebook]
+        [--robustness]
         [key.sub=value ...]
 
-Writes results/<dataset>/<model>/<method>/seed_<seed>/ (see the training notebook). Later flags and dotted
+Writes results/<dataset>/<model>/<method>/seed_<seed>/ (see the experiment notebook). Later flags and dotted
 overrides win over the config files.
 """
 import argparse, json
 
-from safekd.training import experiment
+from safekd.experiment import experiment
 
 FLAGS = {  # flag -> dotted config key
     'batch_size': 'train.batch_size', 'eval_batch_size': 'train.eval_batch_size', 'epochs': 'train.epochs',
@@ -31,10 +32,12 @@ def main(argv=None):
     p.add_argument('--teacher'); p.add_argument('--teacher-ckpt'); p.add_argument('--teacher-loss')
     p.add_argument('--resume', action='store_true', help='continue from checkpoint_last.pt')
     p.add_argument('--notebook', action='store_true', help='run through papermill; keep run.ipynb in the run folder')
+    p.add_argument('--robustness', action='store_true', help='also evaluate under the 15 corruptions (robustness.json)')
     p.add_argument('overrides', nargs='*', help='dotted config overrides, e.g. train.epochs=3')
     a = p.parse_args(argv)
     ov = [f'{key}={getattr(a, f)}' for f, key in FLAGS.items() if getattr(a, f) is not None]
     ov += ([f'train.device=cuda:{a.gpus}'] if a.gpus is not None else []) + (['resume=true'] if a.resume else [])
+    ov += ['robustness.enable=true'] if a.robustness else []
     try:
         m = experiment(a.dataset, a.model, a.method, seed=a.seed, fast=a.fast, config=a.config,
                        overrides=ov + a.overrides, notebook=a.notebook)

@@ -19,7 +19,13 @@ def test_toy2d_safe_kd_run_writes_the_layout(tmp_path):
     d = tmp_path / 'toy2d' / 'mlp' / 'safe_kd' / 'seed_0'
     assert out['run_dir'] == str(d)
     assert _layout(d) == ['checkpoint_best.pt', 'checkpoint_last.pt', 'config.yaml', 'env.json', 'exit_stats.json',
-                          'metrics.json', 'metrics_per_epoch.jsonl']
+                          'metrics.json', 'metrics_per_epoch.jsonl', 'reliability.json', 'risk_calibration.json']
+    rc, st = json.loads((d / 'risk_calibration.json').read_text()), json.loads((d / 'exit_stats.json').read_text())
+    assert (rc['risk'], rc['method'], len(rc['settings']['raw'])) == ('consistency', 'ltt', 9)
+    rows = st['calibration']['settings']
+    assert [(r['epsilon'], r['delta']) for r in rows] == [(e, d) for e in (.01, .02, .05) for d in (.01, .05, .1)]
+    assert all(set(r['wallclock']) == {'1', '256'} and 'naive' in r['baselines'] for r in rows)
+    assert all(r['flops_speedup'] > 1 for r in rows if r['certified'] and r['exit_shares'][-1] < 1)
     m = json.loads((d / 'metrics.json').read_text())
     assert len(m['test_acc']) == 3 and min(m['test_acc']) > 0.5      # 4 classes: chance is 0.25
     assert (tmp_path / 'toy2d' / 'mlp' / 'erm' / 'seed_0' / 'metrics.json').exists()   # the teacher, cached as a run
@@ -35,6 +41,9 @@ def test_toy2d_safe_kd_run_writes_the_layout(tmp_path):
     (['train.epoch=3'], "unknown config key 'train.epoch'; valid: train.epochs"),
     (['method_args.gamma=2'], "unknown argument(s) ['gamma'] for method 'safe_kd'"),
     (['--teacher', 'resnet'], "unknown teacher 'resnet'; valid:"),
+    (['calibration.risk=agree'], "unknown risk 'agree'; valid: consistency"),
+    (['calibration.epsilon=[0.05, 1.5]'], "calibration epsilon and delta must lie in (0, 1); got [1.5]"),
+    (['--robustness'], "robustness needs image data; dataset 'toy2d'"),
 ])
 def test_bad_names_and_keys_are_clear_errors(tmp_path, args, msg):
     r = run_py('-m', 'scripts.run', *TOY, '--output-dir', str(tmp_path), '--data-dir', str(tmp_path), *args)
