@@ -15,6 +15,7 @@ __all__ = ['OPEN_SECTIONS', 'SLOTS', 'IGNORED_KEYS', 'merge_config', 'parse_over
 # %% ../nbs/08_experiment.ipynb #8425a32c
 import copy, json, math, os, time, warnings
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -159,9 +160,9 @@ class RunEval:
         return batches(split, batch_size or self.batch_size, device=self.device, mean=self.data.info.mean, std=self.data.info.std)
     @property
     def shape(self): return tuple(self.data.info.shape)
-    @property
-    def flops(self): return self.net.exit_flops(self.shape)
-    @property
+    @cached_property
+    def flops(self): return self.net.exit_flops(self.shape)                    # counted once per run
+    @cached_property
     def plain_flops(self): return self.net.overhead(self.shape)['backbone_flops']
 
 def run_eval(net: MultiExitNet, data: Data, device='cpu', batch_size: int = 256, splits=('val', 'cal', 'test')) -> RunEval: # trained net; data; device; batch size; splits to compute logits for
