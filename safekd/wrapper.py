@@ -185,15 +185,15 @@ def overhead(self: MultiExitNet, input_shape: Sequence[int]) -> dict: # one samp
 def early_exit(self: MultiExitNet, x, thresholds, score: str = 'maxprob', temperatures=None): # a batch; K-1 thresholds; a key of SCORES; K-1 (or K) per-exit softmax temperatures (None: 1)
     "Real early exit with batch compaction: (logits (B, C), exit index (B,))."
     t, score_fn = check_thresholds(thresholds, self.num_exits), SCORES[score]
-    T = [1.0] * self.num_exits if temperatures is None else [float(v) for v in temperatures] + [1.0]
-    if len(T) < self.num_exits or min(T) <= 0: raise ValueError(f"temperatures must be {self.num_exits - 1} or {self.num_exits} positive floats, got {temperatures}")
+    T = None if temperatures is None else [float(v) for v in temperatures] + [1.0]
+    if T is not None and (len(T) < self.num_exits or min(T) <= 0): raise ValueError(f"temperatures must be {self.num_exits - 1} or {self.num_exits} positive floats, got {temperatures}")
     idx = torch.arange(len(x), device=x.device)
     exit_idx, out = torch.full_like(idx, self.num_exits - 1), None
     for k, (seg, head) in enumerate(zip(self.segments, self.heads)):
         x = seg(x); z = head(x)
         if out is None: out = z.new_empty(len(idx), z.shape[-1])
         if k == self.num_exits - 1: out[idx] = z; break
-        take = score_fn((z.float() / T[k]).softmax(-1)) >= t[k]
+        take = score_fn((z.float() if T is None else z.float() / T[k]).softmax(-1)) >= t[k]   # no extra op without temperatures
         n_take = int(take.sum())                         # the one host sync per exit
         if n_take == len(idx): out[idx], exit_idx[idx] = z, k; break
         if n_take == 0: continue
