@@ -35,9 +35,12 @@ class Registry:
         self.name, self._items = name, {}
 
     def register(self, key: str | None = None, **meta): # key defaults to the function's name; meta is stored beside it
+        "Decorator storing `fn` under `key`; a taken key raises, unless `fn` has the taken entry's `__qualname__` (it replaces it)."
         def deco(fn):
             k = key or fn.__name__
-            if k in self._items: raise ValueError(f"{self.name} {k!r} is already registered")
+            old = self._items.get(k)
+            if old is not None and getattr(old, '__qualname__', None) != getattr(fn, '__qualname__', None):
+                raise ValueError(f"{self.name} {k!r} is already registered (by {getattr(old, '__qualname__', old)!r})")
             self._items[k], fn.registry_meta = fn, meta
             return fn
         return deco
