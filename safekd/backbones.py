@@ -31,35 +31,51 @@ from torchvision.models.vision_transformer import VisionTransformer
 from .core import Registry, check_choice, get_logger
 
 # %% ../nbs/02_backbones.ipynb #2681f036
-LAYOUT_NDIM = dict(nchw=4, nhwc=4, nlc=3, nc=2)  # layout of a block output -> its number of dimensions
+LAYOUT_NDIM = dict(nchw=4, nhwc=4, nlc=3, nc=2, msd=4)  # layout of a block output -> dimensions of each of its tensors
 
 @dataclass
 class Backbone:
     "A backbone as named blocks applied in order, the final classifier, and the layout of every block output."
     blocks: list       # [(name, module)]: applied in order to the input they give the final features
     head: nn.Module    # the backbone's own classifier: last block's output -> logits (B, num_classes)
-    layout: str        # axes of every block output: 'nchw', 'nhwc', 'nlc' or 'nc'
+    layout: str        # axes of every block output: 'nchw', 'nhwc', 'nlc', 'nc' or 'msd' (list of nchw maps, finest first)
+    exit_heads: list | None = None  # the network's own classifier after each block, the last being `head` (None: none)
 
-    def __post_init__(self): check_choice(self.layout, LAYOUT_NDIM, 'layout')
+    def __post_init__(self):
+        check_choice(self.layout, LAYOUT_NDIM, 'layout')
+        if self.exit_heads is not None and (len(self.exit_heads) != len(self.blocks) or self.exit_heads[-1] is not self.head):
+            raise ValueError(f"exit_heads needs one classifier per block ({len(self.blocks)}), the last being `head`; "
+                             f"got {len(self.exit_heads)}")
     @property
     def names(self) -> list[str]: return [n for n, _ in self.blocks]
-    def module_list(self) -> nn.ModuleList: return nn.ModuleList([m for _, m in self.blocks] + [self.head])
+    def module_list(self) -> nn.ModuleList: return nn.ModuleList([m for _, m in self.blocks] + list(self.exit_heads or [])[:-1] + [self.head])
     def __call__(self, x): # an input batch
         for _, m in self.blocks: x = m(x)
         return self.head(x)
 
 # %% ../nbs/02_backbones.ipynb #e40b6b04
+def _tensors(h): return list(h) if isinstance(h, (list, tuple)) else [h]  # a block output as a list of tensors
+
+def _check_head(g, h, num_classes: int, what: str): # a classifier; a block output; classes; its name in messages
+    "Run classifier `g` on `h`: assert `(B, num_classes)` logits and an untouched `h`; return the logits."
+    h0, B = [t.clone() for t in _tensors(h)], len(_tensors(h)[0])
+    out = g(h)
+    assert all(map(torch.equal, _tensors(h), h0)), f"{what} modified its input in place"
+    assert out.shape == (B, num_classes), f"{what} gave {tuple(out.shape)}, not ({B}, {num_classes})"
+    return out
+
 def check_backbone(bb: Backbone, x: torch.Tensor, num_classes: int): # the backbone; an input batch; expected classes
-    "Assert the `Backbone` contract on `x`; return `[(name, output shape without batch)]` and the logits."
-    shapes, nd = [], LAYOUT_NDIM[bb.layout]
-    for name, m in bb.blocks:
-        x0 = x.clone(); y = m(x)
-        assert torch.equal(x, x0), f"block {name!r} modified its input in place"
-        assert y.ndim == nd and y.shape[0] == x.shape[0], f"block {name!r}: {tuple(y.shape)} is not {bb.layout!r}"
-        shapes.append((name, tuple(y.shape[1:]))); x = y
-    out = bb.head(x)
-    assert out.shape == (x.shape[0], num_classes), f"head gave {tuple(out.shape)}, not ({x.shape[0]}, {num_classes})"
-    return shapes, out
+    "Assert the `Backbone` contract on `x`; return `[(name, output shape(s) without batch)]` and the logits."
+    shapes, nd, B, msd = [], LAYOUT_NDIM[bb.layout], len(x), bb.layout == 'msd'
+    for i, (name, m) in enumerate(bb.blocks):
+        x0 = [t.clone() for t in _tensors(x)]; y = m(x)
+        assert all(map(torch.equal, _tensors(x), x0)), f"block {name!r} modified its input in place"
+        s = [tuple(t.shape) for t in _tensors(y)]
+        ok = isinstance(y, (list, tuple)) == msd and all(len(t) == nd and t[0] == B for t in s)
+        assert ok, f"block {name!r}: {s if msd else s[0]} is not {bb.layout!r}"
+        if bb.exit_heads is not None and i < len(bb.blocks) - 1: _check_head(bb.exit_heads[i], y, num_classes, f"exit head {i}")
+        shapes.append((name, [t[1:] for t in s] if msd else s[0][1:])); x = y
+    return shapes, _check_head(bb.head, x, num_classes, 'head')
 
 # %% ../nbs/02_backbones.ipynb #564fb1c7
 MODELS = Registry('model')  # key -> builder(num_classes, in_chans=3, input_size=224, pretrained=False) -> Backbone

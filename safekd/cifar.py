@@ -11,7 +11,6 @@ __all__ = ['CIFAR_X4', 'VGG_CFGS', 'check_scratch', 'conv3x3', 'cifar_head', 'ci
            'wrn_40_1', 'wrn_40_2', 'wrn_40_4', 'cifar_vgg', 'vgg8', 'vgg11', 'vgg13']
 
 # %% ../nbs/02a_cifar.ipynb #ba6f875c
-import torch
 from torch import nn
 from torch.nn import functional as F
 

@@ -12,7 +12,7 @@ __all__ = ['UnknownKeyError', 'Registry', 'check_choice', 'seed_everything', 'wo
 # %% ../nbs/00_core.ipynb #dccd08f7
 import hashlib, json, logging, math, os, platform, random, subprocess, sys, tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import torch

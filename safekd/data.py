@@ -144,7 +144,7 @@ def spirals(n: int, k: int, rng: np.random.Generator, turns: float = 1.75, noise
     return torch.from_numpy(x.reshape(-1, 2).astype(np.float32)), torch.arange(k).repeat_interleave(n)
 
 # %% ../nbs/01_data.ipynb #dbf4636f
-@DATASETS.register()
+@DATASETS.register(inputs='vector')      # vectors, not images: image backbones cannot take them
 def toy2d(roots=(), download=True, image_size=None): # search folders, may download, image side: all unused
     "Four interleaved noisy spirals: 6000 train / 2000 test float32 points from a fixed generator (seed 1234)."
     rng = np.random.default_rng(1234)

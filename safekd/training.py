@@ -7,9 +7,9 @@ Docs: https://safekd.github.io/safekd/training.html.md"""
 # %% auto #0
 __all__ = ['METHODS', 'OPTIMIZERS', 'SCHEDULES', 'CKPT_FORMAT', 'AMP_DTYPES', 'default_exit_weights', 'Step', 'mixed', 'ce',
            'ce_all', 'Method', 'build_method', 'list_methods', 'ERM', 'MultiExit', 'SDN', 'PL', 'KD', 'warmup_ramp',
-           'DKD', 'pool_features', 'hint_regressor', 'FitNet', 'AT', 'CRD', 'SafeKD', 'FrozenTeacher', 'SelfTeacher',
-           'EMATeacher', 'lr_factor', 'apply_freeze', 'mix_batch', 'in_notebook', 'Progress', 'load_checkpoint',
-           'load_model', 'resolve_device', 'Trainer']
+           'DKD', 'feature_map', 'pool_features', 'hint_regressor', 'FitNet', 'AT', 'CRD', 'SafeKD', 'FrozenTeacher',
+           'SelfTeacher', 'EMATeacher', 'lr_factor', 'apply_freeze', 'mix_batch', 'in_notebook', 'Progress',
+           'load_checkpoint', 'load_model', 'resolve_device', 'Trainer']
 
 # %% ../nbs/05_training.ipynb #1743f316
 import copy, inspect, json, math, sys, time
@@ -27,8 +27,8 @@ from IPython import get_ipython
 from torch import nn
 
 # %% ../nbs/05_training.ipynb #51ccaa52
-from .core import Registry, atomic_torch_save, atomic_write_text, check_choice, get_logger, seed_everything
-from .data import Data, DataInfo, Split, batches, load_data, num_batches
+from .core import Registry, atomic_torch_save, atomic_write_text, check_choice, get_logger
+from .data import Data, Split, batches, num_batches
 from .losses import (CALIBRATION_LOSSES, CRDMemory, Embed, HintRegressor, PLTemperature, at_loss,
                            consistency_loss, crd_loss, dkd_loss, fitnet_loss, kd_loss, pl_loss)
 from .wrapper import MultiExitNet, build_model
@@ -168,8 +168,13 @@ class DKD(Method):
         return out
 
 # %% ../nbs/05_training.ipynb #aa821e68
-def pool_features(f, layout: str | None): # segment output; 'nchw', 'nhwc', 'nlc', 'nc' (None: 'nchw' for 4-D)
-    "Pool a segment's output to (B, C): mean over spatial positions or tokens."
+def feature_map(f): # segment output: a tensor, or a list of maps (finest first) for 'msd'
+    "The tensor feature distillation reads: the output itself, or the coarsest scale of a multi-scale `msd` output (what MSDNet's classifiers read)."
+    return f[-1] if isinstance(f, (list, tuple)) else f
+
+def pool_features(f, layout: str | None): # segment output (a list of maps for 'msd'); 'nchw', 'nhwc', 'nlc', 'nc', 'msd' (None: 'nchw' for 4-D)
+    "Pool a segment's output to (B, C): mean over spatial positions or tokens; of the coarsest map for multi-scale `msd`."
+    f = feature_map(f)
     if f.ndim == 2: return f
     if f.ndim == 4 and layout != 'nhwc': return f.mean((2, 3))
     return f.flatten(1, -2).mean(1)
@@ -188,10 +193,10 @@ class FitNet(Method):
         super().__init__(num_exits); self.g, self.w = hint_weight, default_exit_weights(num_exits, exit_weights)
     def setup(self, net, teacher, x, n_train):
         with torch.no_grad(): fs, ft = net.forward_features(x)[1], teacher(x, None, True)[1]
-        self.reg = nn.ModuleList(hint_regressor(a, b) for a, b in zip(fs, ft)).to(x.device)
+        self.reg = nn.ModuleList(hint_regressor(feature_map(a), feature_map(b)) for a, b in zip(fs, ft)).to(x.device)
     def forward(self, s: Step):
         out = ce_all(self, s)
-        for k, (w, r, a, b) in enumerate(zip(self.w, self.reg, s.feats, s.t_feats)):
+        for k, (w, r, a, b) in enumerate(zip(self.w, self.reg, map(feature_map, s.feats), map(feature_map, s.t_feats))):
             out[f'hint{k}'] = w * self.g * fitnet_loss(r(a, b.shape[-2:] if b.ndim == 4 else None), b)
         return out
 
@@ -203,7 +208,7 @@ class AT(Method):
         super().__init__(num_exits); self.g, self.p, self.w = at_weight, p, default_exit_weights(num_exits, exit_weights)
     def forward(self, s: Step):
         out = ce_all(self, s)
-        for k, (w, a, b) in enumerate(zip(self.w, s.feats, s.t_feats)):
+        for k, (w, a, b) in enumerate(zip(self.w, map(feature_map, s.feats), map(feature_map, s.t_feats))):
             if a.ndim != 4 or b.ndim != 4: raise ValueError(f"at needs CNN feature maps (B, C, H, W), got {a.ndim}-D and {b.ndim}-D")
             out[f'at{k}'] = w * self.g * at_loss(a, b, self.p)
         return out
@@ -356,12 +361,12 @@ def load_checkpoint(path) -> dict: # a checkpoint file
     if not isinstance(d, dict) or d.get('format') != CKPT_FORMAT: raise ValueError(f"{path} is not a safekd checkpoint ({CKPT_FORMAT})")
     return d
 
-def load_model(path, device='cpu') -> MultiExitNet: # a checkpoint file; where to put the net
+def load_model(path, device='cpu', channels_last: bool = True) -> MultiExitNet: # a checkpoint file; where to put the net; conv weights in channels_last (as the trainer trains them)
     "Rebuild a trained `MultiExitNet` from a checkpoint (its spec and weights)."
     d = load_checkpoint(path)
     if not d.get('spec'): raise ValueError(f"{path} has no build spec; build the net yourself and load d['model']")
     net = build_model(**d['spec']); net.load_state_dict(d['model'])
-    return net.to(device).eval()
+    return net.to(device, **(dict(memory_format=torch.channels_last) if channels_last else {})).eval()
 
 # %% ../nbs/05_training.ipynb #a4f498b8
 AMP_DTYPES = {'none': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
@@ -380,7 +385,8 @@ class Trainer:
                  warmup_epochs: float = 1.0, step_size: float = 30, gamma: float = 0.1, grad_clip: float | None = None, # warm-up; epochs per 'step' decay; its factor; max grad norm
                  label_smoothing: float = 0.0, mixup: float = 0.0, cutmix: float = 0.0, freeze: int = -1, # CE smoothing; MixUp/CutMix alphas; see apply_freeze
                  amp: str = 'bf16', device: str = 'auto', augment: bool = True, log_every: int = 50, # AMP on CUDA; device; crop+flip; steps between log lines/checks
-                 progress: str = 'auto', seed: int = 0): # progress display; seed of data order and augmentation
+                 progress: str = 'auto', seed: int = 0, # progress display; seed of data order and augmentation
+                 channels_last: bool = True): # conv weights, so activations, in channels_last memory format (faster convolutions on CPUs and GPUs)
         store_attr(but='net,method,data,teacher')
         self.net, self.method, self.data, self.teacher = net, method, data, teacher
         self.out_dir, self.device, self.amp_dtype = Path(out_dir), resolve_device(device), AMP_DTYPES[check_choice(amp, AMP_DTYPES, 'amp')]
@@ -393,8 +399,9 @@ class Trainer:
 @patch
 def _setup(self: Trainer):
     "Move everything to the device, build the method's parts, the optimiser, schedule and scaler."
-    self.net.to(self.device); apply_freeze(self.net, self.freeze)
-    if self.teacher is not None: self.teacher.to(self.device)
+    fmt = dict(memory_format=torch.channels_last) if self.channels_last else {}
+    self.net.to(self.device, **fmt); apply_freeze(self.net, self.freeze)
+    if self.teacher is not None: self.teacher.to(self.device, **fmt)
     if self.method.needs_teacher and self.teacher is None: raise ValueError(f"method {type(self.method).__name__} needs a teacher; none was given")
     info = self.data.info; self.mean, self.std = info.mean, info.std
     x0 = next(batches(self.data.train, min(8, len(self.data.train)), device=self.device, mean=self.mean, std=self.std))[0]

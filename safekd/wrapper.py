@@ -6,12 +6,12 @@ Docs: https://safekd.github.io/safekd/wrapper.html.md"""
 
 # %% auto #0
 __all__ = ['SCORES', 'HEADS', 'STAGE_FORMAT', 'maxprob', 'margin', 'neg_entropy', 'exit_score', 'check_thresholds',
-           'exit_indices', 'apply_exit_policy', 'TokenPool', 'build_head', 'count_flops', 'spread_exits',
-           'MultiExitNet', 'midpoint_thresholds', 'build_model', 'Handoff', 'DeployStage', 'split_deploy', 'run_stages',
-           'load_stage', 'check_contract', 'time_fns', 'early_exit_timing', 'demo', 'format_demo']
+           'exit_indices', 'apply_exit_policy', 'TokenPool', 'Coarsest', 'build_head', 'count_flops', 'spread_exits',
+           'MultiExitNet', 'take_rows', 'midpoint_thresholds', 'build_model', 'Handoff', 'DeployStage', 'split_deploy',
+           'run_stages', 'load_stage', 'check_contract', 'time_fns', 'early_exit_timing', 'demo', 'format_demo']
 
 # %% ../nbs/03_wrapper.ipynb #f42fefdf
-import time
+import tempfile, time
 from collections import OrderedDict
 from functools import partial
 from pathlib import Path
@@ -23,8 +23,9 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 # %% ../nbs/03_wrapper.ipynb #707efcfd
-from .core import Registry, atomic_torch_save, atomic_write_json, check_choice, env_info, get_logger
-from .backbones import MODELS, build_backbone, list_models
+from .core import Registry, atomic_torch_save, atomic_write_json, check_choice, env_info
+from .backbones import MODELS, build_backbone, list_models  # noqa: F401 (MODELS and list_models are re-exported: safekd.wrapper is where users look)
+from . import cifar, msdnet  # noqa: F401 (imported to register the CIFAR family and MSDNet in MODELS)
 from .data import load_data, normalise
 
 # %% ../nbs/03_wrapper.ipynb #69ebced6
@@ -74,6 +75,10 @@ class TokenPool(nn.Module):
         super().__init__(); self.norm = nn.LayerNorm(dim)
     def forward(self, x): return self.norm(x).flatten(1, -2).mean(1)
 
+class Coarsest(nn.Module):
+    "The last (coarsest) map of a multi-scale (`msd`) state."
+    def forward(self, xs): return xs[-1]
+
 HEADS = Registry('feature layout')
 @HEADS.register('nchw')
 def _conv_head(c, n): return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.LayerNorm(c), nn.Linear(c, n))
@@ -83,12 +88,16 @@ def _hwc_head(c, n): return nn.Sequential(TokenPool(c), nn.Linear(c, n))
 def _token_head(c, n): return nn.Sequential(TokenPool(c), nn.Linear(c, n))
 @HEADS.register('nc')
 def _vector_head(c, n): return nn.Sequential(nn.LayerNorm(c), nn.Linear(c, n))
+@HEADS.register('msd')
+def _msd_head(c, n): return nn.Sequential(Coarsest(), _conv_head(c, n))
 
 # %% ../nbs/03_wrapper.ipynb #150510dd
-def build_head(layout: str, features_shape: Sequence[int], num_classes: int): # a key of HEADS; a block's output shape (with batch); classes
+def build_head(layout: str, # a key of HEADS
+               features_shape: Sequence, # a block's output shape (with batch); for 'msd' the list of its maps' shapes
+               num_classes: int): # classes
     "A light exit head for features of the given layout and shape."
-    c = features_shape[1] if layout == 'nchw' else features_shape[-1]
-    return HEADS[layout](c, num_classes)
+    s = features_shape[-1] if layout == 'msd' else features_shape    # 'msd': the coarsest map
+    return HEADS[layout](s[1] if layout in ('nchw', 'msd') else s[-1], num_classes)
 
 # %% ../nbs/03_wrapper.ipynb #5765cc5a
 def count_flops(fn, *args) -> tuple: # a callable; its arguments
@@ -141,7 +150,7 @@ def from_segments(cls: MultiExitNet, segments: Sequence[nn.Module], exits: Seque
 # %% ../nbs/03_wrapper.ipynb #52d183c7
 @patch
 def forward_features(self: MultiExitNet, x): # a batch
-    "Every exit's logits and every segment's output features: (list of K logits, list of K features)."
+    "Every exit's logits and every segment's output features (tensors, or lists for `msd`): (K logits, K features)."
     logits, feats = [], []
     for seg, head in zip(self.segments, self.heads):
         x = seg(x); feats.append(x); logits.append(head(x))
@@ -179,6 +188,11 @@ def overhead(self: MultiExitNet, input_shape: Sequence[int]) -> dict: # one samp
     return dict(backbone_params=bb_params, head_params=hd_params, param_overhead=hd_params / bb_params,
                 backbone_flops=bb_flops, head_flops=hd_flops, flop_overhead=hd_flops / bb_flops)
 
+# %% ../nbs/03_wrapper.ipynb #fc74ba07
+def take_rows(h, rows): # a segment's output: a tensor or a list/tuple of tensors; a boolean mask or indices over the batch
+    "The rows `rows` of a segment's output: of the tensor, or of each tensor of a list (returned as a list)."
+    return h[rows] if isinstance(h, torch.Tensor) else [t[rows] for t in h]
+
 # %% ../nbs/03_wrapper.ipynb #d7c038dc
 @patch
 @torch.inference_mode()
@@ -198,7 +212,7 @@ def early_exit(self: MultiExitNet, x, thresholds, score: str = 'maxprob', temper
         if n_take == len(idx): out[idx], exit_idx[idx] = z, k; break
         if n_take == 0: continue
         done = idx[take]; out[done], exit_idx[done] = z[take], k
-        keep = ~take; x, idx = x[keep], idx[keep]
+        keep = ~take; x, idx = take_rows(x, keep), idx[keep]
     return out, exit_idx
 
 # %% ../nbs/03_wrapper.ipynb #c37cdeaa
@@ -244,10 +258,11 @@ def exit_accuracy(self: MultiExitNet, loader, device=None) -> list: # iterable o
 
 # %% ../nbs/03_wrapper.ipynb #94cb4056
 def _block_shapes_flops(blocks, x):
-    "Output shape and FLOPs of each block for the sample batch `x`."
+    "Output shape (a list of shapes for a list output) and FLOPs of each block for the sample batch `x`."
     shapes, flops = [], []
     for _, b in blocks:
-        x, f = count_flops(b, x); shapes.append(tuple(x.shape)); flops.append(f)
+        x, f = count_flops(b, x); flops.append(f)
+        shapes.append(tuple(x.shape) if isinstance(x, torch.Tensor) else [tuple(t.shape) for t in x])
     return shapes, flops
 
 def _resolve_exit_points(names, exit_points, num_exits, flops):
@@ -275,7 +290,8 @@ def build_model(name: str, num_classes: int, *, in_chans: int = 3, input_size: i
     cut = _resolve_exit_points(names, exit_points, num_exits, flops) + [len(names) - 1]
     segs = [nn.Sequential(OrderedDict((n.replace('.', '_'), m) for n, m in bb.blocks[a + 1:b + 1]))
             for a, b in zip([-1] + cut[:-1], cut)]
-    heads = [build_head(bb.layout, shapes[i], num_classes) for i in cut[:-1]] + [bb.head]
+    heads = ([bb.exit_heads[i] for i in cut] if bb.exit_heads is not None     # its own classifiers, the rest dropped
+             else [build_head(bb.layout, shapes[i], num_classes) for i in cut[:-1]] + [bb.head])
     spec = dict(name=name, num_classes=num_classes, in_chans=in_chans, input_size=input_size,
                 num_exits=len(cut), exit_points=[names[i] for i in cut[:-1]])
     return MultiExitNet(segs, heads, exit_names=[names[i] for i in cut], spec=spec, layout=bb.layout)
@@ -285,7 +301,7 @@ class Handoff(NamedTuple):
     "What a deployed stage returns: the samples decided here, and what goes on to the next stage."
     logits: torch.Tensor     # (m, C) logits of the samples leaving at this stage
     done: torch.Tensor       # (m,) their indices in the original batch
-    features: torch.Tensor   # features of the undecided samples, for the next stage
+    features: torch.Tensor | list  # features of the undecided samples, for the next stage (a list for `msd`)
     rest: torch.Tensor       # their indices in the original batch
 
 # %% ../nbs/03_wrapper.ipynb #66a53507
@@ -298,12 +314,12 @@ class DeployStage(nn.Module):
         self.threshold, self.score, self.spec = float(threshold), check_choice(score, SCORES.keys(), 'score'), spec
 
     @torch.inference_mode()
-    def forward(self, h, idx=None) -> Handoff: # features (input images for stage 0); their indices in the batch
-        idx = torch.arange(len(h), device=h.device) if idx is None else idx
+    def forward(self, h, idx=None) -> Handoff: # features, a tensor or a list (input images for stage 0); their indices in the batch
         h = self.segment(h); z = self.head(h)
+        idx = torch.arange(len(z), device=z.device) if idx is None else idx
         if self.k == self.num_exits - 1: take = torch.ones(len(z), dtype=torch.bool, device=z.device)
         else: take = SCORES[self.score](z.float().softmax(-1)) >= self.threshold
-        return Handoff(z[take], idx[take], h[~take], idx[~take])
+        return Handoff(z[take], idx[take], take_rows(h, ~take), idx[~take])
 
 # %% ../nbs/03_wrapper.ipynb #56d97a78
 def split_deploy(net: MultiExitNet, thresholds, score: str = 'maxprob') -> list: # a multi-exit net; K-1 thresholds; score key
@@ -356,14 +372,14 @@ def check_contract(name: str, in_chans: int = 3, input_size: int = 32, num_class
     assert len(zs) == net.num_exits and all(z.shape == (batch, num_classes) for z in zs), [z.shape for z in zs]
     fl = net.exit_flops(shape); assert all(a < b for a, b in zip(fl, fl[1:])), fl
     t = midpoint_thresholds(torch.stack([exit_score(z) for z in zs]), [0.5] * (net.num_exits - 1))
-    for th in (t, [0.] * len(t), [float('inf')] * len(t)):
+    for th in ([0.] * len(t), [float('inf')] * len(t), t):       # everyone out first, nobody out early, mixed (kept)
         ref, k = apply_exit_policy(zs, th); got, kk = net.early_exit(x, th)
         assert torch.equal(k, kk), (name, th, k, kk); assert torch.allclose(got, ref, atol=1e-4), name
     with tempfile.TemporaryDirectory() as d:
         for s in split_deploy(net, t): s.save(Path(d)/f'{s.k}.pt')
         stages = [load_stage(Path(d)/f'{k}.pt') for k in range(net.num_exits)]
         got2, k2 = run_stages(stages, x)
-    assert torch.equal(k2, net.early_exit(x, t)[1]) and torch.allclose(got2, net.early_exit(x, t)[0], atol=1e-4), name
+    assert torch.equal(k2, kk) and torch.allclose(got2, got, atol=1e-4), name
     return fl
 
 # %% ../nbs/03_wrapper.ipynb #41472d93

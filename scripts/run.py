@@ -40,7 +40,7 @@ def main(argv=None):
     ov += ['robustness.enable=true'] if a.robustness else []
     try:
         m = experiment(a.dataset, a.model, a.method, seed=a.seed, fast=a.fast, config=a.config,
-                       overrides=ov + a.overrides, notebook=a.notebook)
+                       overrides=ov + a.overrides, notebook=a.notebook, show=True)
     except (KeyError, ValueError, FileNotFoundError) as e:
         raise SystemExit(f'error: {e}')
     print(json.dumps({k: m[k] for k in ('dataset', 'model', 'method', 'seed', 'test_acc', 'run_dir')}))

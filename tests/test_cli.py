@@ -1,15 +1,19 @@
 "CLI and fresh-process behaviour: what does not fit beside the code in the notebooks."
 import json
 
-import pytest
-
-from conftest import ROOT
-
 
 def test_library_imports_in_a_fresh_process(py):
     r = py('-c', 'import safekd.core, safekd.data, safekd.backbones, safekd.wrapper as w; print(len(w.list_models()))')
     assert r.returncode == 0, r.stderr
     assert int(r.stdout) >= 13
+
+
+def test_check_contract_runs_from_the_library(py):
+    "The contract check is exported: it must run from a fresh process, with only the library's own imports."
+    r = py('-c', "from safekd.wrapper import check_contract as c; print([len(c(n, ch, s)) for n, ch, s in "
+                 "[('resnet8', 1, 28), ('wrn_16_1', 3, 32), ('vgg8', 1, 28), ('msdnet', 3, 32), ('mlp', 2, 1)]])")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == '[3, 3, 3, 3, 3]'
 
 
 def test_demo_help(py):

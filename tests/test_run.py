@@ -1,7 +1,8 @@
 "`python -m scripts.run`: runs, clear errors, resume after a kill, the papermill notebook, all in fresh processes."
-import json, os, signal, subprocess, sys, time
+import json, signal, subprocess, sys, time
 
 import pytest
+import yaml
 
 from conftest import ROOT, run_py
 
@@ -82,3 +83,16 @@ def test_notebook_run_keeps_the_executed_copy(tmp_path):
     assert 'dataset = "toy2d"' in ''.join(params['source'])
     assert (d / 'metrics.json').exists()
     assert any(o.get('output_type') == 'display_data' for c in nb['cells'] for o in c.get('outputs', []))   # the plots
+
+
+def test_the_seed_toy_command_trains_the_mlp_and_says_so(tmp_path):
+    "SAFE-KD's README: `python -m scripts.run --dataset toy2d --model rn50 --method safe_kd --seed 0 --fast`."
+    r = run_py('-m', 'scripts.run', '--dataset', 'toy2d', '--model', 'rn50', '--method', 'safe_kd', '--seed', '0', '--fast',
+               '--output-dir', str(tmp_path), '--data-dir', str(tmp_path), 'train.epochs=2', 'teacher.epochs=2',
+               'calibration.timing_batches=[]')
+    assert r.returncode == 0, r.stderr
+    assert "model 'rn50' takes images, so the 'mlp' backbone trains instead" in r.stderr
+    d = tmp_path / 'toy2d' / 'mlp' / 'safe_kd' / 'seed_0'
+    cfg = yaml.safe_load((d / 'config.yaml').read_text())
+    assert (cfg['model'], cfg['model_requested'], cfg['teacher']['name']) == ('mlp', 'rn50', 'mlp')
+    assert json.loads((d / 'metrics.json').read_text())['model'] == 'mlp'
