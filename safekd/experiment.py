@@ -482,7 +482,7 @@ def _setting_line(r: dict, risk: str) -> str: # a calibrated setting (exit_stats
 
 def run_report(run_dir) -> str: # a finished run folder
     "What a finished run shows its user: exits (accuracy, FLOPs share, parameters), calibrated settings with their savings and the best baseline, the folder."
-    hist, st, m = read_run(run_dir)
+    _, st, m = read_run(run_dir)
     lines = [f"{m['model']} / {m['method']} on {m['dataset']} (teacher {m['teacher']}): {m['epochs']} epochs on {m['n_train']} images "
              f"in {m['train_seconds']:.0f} s; test split {m['n_test']} images"]
     for k, name in enumerate(st['exit_names']):

@@ -6,7 +6,7 @@ Docs: https://safekd.github.io/safekd/msdnet.html.md"""
 
 # %% auto #0
 __all__ = ['MSDNET_CIFAR', 'conv_bn_relu', 'bottleneck_conv', 'ScaleConv', 'msd_scales', 'MSDLayer', 'MSDFirst', 'MSDTransition',
-           'MSDClassifier', 'init_msdnet', 'msdnet_backbone', 'msdnet']
+           'MSDClassifier', 'msdnet_backbone', 'msdnet']
 
 # %% ../nbs/02b_msdnet.ipynb #dedcf3cf
 import math
@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .backbones import MODELS, Backbone
+from .cifar import cifar_init
 
 # %% ../nbs/02b_msdnet.ipynb #675c864c
 def conv_bn_relu(c_in: int,            # input channels
@@ -119,15 +120,6 @@ class MSDClassifier(nn.Module):
         self.fc = nn.Linear(width, num_classes)
     def forward(self, xs): return self.fc(self.features(xs[-1]))   # the maps of a state, finest first
 
-# %% ../nbs/02b_msdnet.ipynb #13b73fe9
-def init_msdnet(m: nn.Module): # the network; every submodule is visited
-    "The reference initialisation: convs N(0, 2 / (k^2 c_out)), BatchNorm weight 1 and bias 0, Linear bias 0."
-    for mod in m.modules():
-        if isinstance(mod, nn.Conv2d): nn.init.kaiming_normal_(mod.weight, mode='fan_out', nonlinearity='relu')
-        elif isinstance(mod, nn.BatchNorm2d): nn.init.ones_(mod.weight); nn.init.zeros_(mod.bias)
-        elif isinstance(mod, nn.Linear): nn.init.zeros_(mod.bias)
-    return m
-
 # %% ../nbs/02b_msdnet.ipynb #354785be
 def msdnet_backbone(num_classes: int,  # classes
                     in_chans: int = 3, # image channels
@@ -154,7 +146,7 @@ def msdnet_backbone(num_classes: int,  # classes
         blocks.append((f'block{b + 1}', nn.Sequential(*mods))); heads.append(MSDClassifier(c * gr_factor[-1], num_classes, width))
         l += n
     bb = Backbone(blocks, heads[-1], 'msd', exit_heads=heads)
-    init_msdnet(bb.module_list())
+    cifar_init(bb.module_list())
     return bb
 
 # %% ../nbs/02b_msdnet.ipynb #979d8711
