@@ -1,33 +1,38 @@
 # safekd: two commands do everything, from a fresh clone.
 #   make demo   set up, then run the main job on its embedded default
 #   make test   set up, then run the whole test suite (notebook tests, slow ones included, and pytest)
-# Set-up (idempotent): a virtual environment in .venv with the package and its dev extra, the Jupyter kernel
-# papermill uses ("safekd"), and the data that the OS packages provide (Debian's dataset-fashion-mnist).
+# Set-up (idempotent): a virtual environment in .venv with the package and its dev and sweep (Ray) extras, the
+# Jupyter kernel papermill uses ("safekd"), and what the OS packages provide: Debian's dataset-fashion-mnist (data)
+# and texlive-latex-base, texlive-latex-recommended and latexmk (the paper).
 SHELL   := /bin/bash
 PYTHON  ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.safekd-installed
 FMNIST  := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+OS_PKGS := $(if $(wildcard $(FMNIST)),,dataset-fashion-mnist) $(if $(shell command -v latexmk && command -v pdflatex),,texlive-latex-base texlive-latex-recommended latexmk)
 NBFLAGS ?= slow
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test test-fast check lint sync docs-proc bench bench-calibrated bench-demo clean
-setup: $(STAMP) $(FMNIST)
+.PHONY: setup os-packages demo test test-fast check lint sync docs-proc bench bench-calibrated bench-demo clean
+setup: $(STAMP) os-packages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,sweep]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name safekd --display-name "Python (safekd)"
 	touch $@
 
-$(FMNIST):
-	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null; \
-	else \
-	  echo "Fashion-MNIST is not in $(dir $(FMNIST)): install Debian's dataset-fashion-mnist (sudo apt-get install dataset-fashion-mnist)"; \
-	  echo "or put its four .gz files under data/fashion-mnist/ (see data/README.md)."; exit 1; \
+# Debian packages: installed when run as root, else a clear error naming them
+os-packages:
+	@if [ -n "$(strip $(OS_PKGS))" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OS_PKGS) >/dev/null; \
+	  else \
+	    echo "missing Debian packages: $(strip $(OS_PKGS)) (sudo apt-get install $(strip $(OS_PKGS)))"; \
+	    echo "Fashion-MNIST can instead go under data/fashion-mnist/ (see data/README.md)."; exit 1; \
+	  fi; \
 	fi
 
 # The main job: configs/demo.yaml (the whole Fashion-MNIST, a CIFAR-family teacher distilled into a 3-exit student,

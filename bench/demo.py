@@ -23,7 +23,7 @@ import torch
 import yaml
 
 from safekd.core import atomic_write_json, env_info
-from safekd.experiment import run_dir
+from safekd.experiment import run_dir, teacher_config
 
 ROOT = Path(__file__).resolve().parents[1]
 EVIDENCE = ('config.yaml', 'env.json', 'metrics.json', 'exit_stats.json', 'reliability.json', 'metrics_per_epoch.jsonl')
@@ -63,7 +63,7 @@ def main(argv=None):
     d = Path(json.loads(r.stdout.strip().splitlines()[-1])['run_dir'])
     m, st = (json.loads((d / f).read_text()) for f in ('metrics.json', 'exit_stats.json'))
     cfg = yaml.safe_load((d / 'config.yaml').read_text())
-    td = run_dir({**cfg, 'model': cfg['teacher']['name'], 'method': 'erm', 'method_args': {'loss': cfg['teacher']['loss']}})   # its cached teacher run
+    td = run_dir(teacher_config(cfg))   # its cached teacher run
     tm = json.loads((td / 'metrics.json').read_text())
     phases = dict(teacher_training=tm['train_seconds'], teacher_post_training=sum(tm['post_training_seconds'].values()),
                   student_training=m['train_seconds'], **{f'student_{k}': v for k, v in m['post_training_seconds'].items()})
