@@ -12,8 +12,8 @@ __all__ = ['OPEN_SECTIONS', 'VECTOR_MODEL', 'SLOTS', 'IGNORED_KEYS', 'RERUN_IGNO
            'run_teacher', 'exit_logits', 'RunEval', 'run_eval', 'calibration_grid', 'calibrate_settings',
            'early_exit_split', 'setting_report', 'wallclock', 'calibration_step', 'reliability_step', 'robustness_step',
            'check_post_training', 'check_config', 'exit_stats', 'calibration_summary', 'exit_accuracies', 'Stopwatch',
-           'test_exits', 'finish_run', 'run', 'experiment_template', 'run_notebook', 'experiment', 'read_run',
-           'plot_run', 'plot_calibration', 'best_baseline', 'run_report']
+           'test_exits', 'finish_run', 'run', 'experiment_template', 'execute_template', 'run_notebook', 'experiment',
+           'read_run', 'plot_run', 'plot_calibration', 'best_baseline', 'run_report']
 
 # %% ../nbs/08_experiment.ipynb #8425a32c
 import copy, fcntl, json, os, time, warnings
@@ -490,22 +490,31 @@ def run(cfg: dict) -> dict: # a resolved config
     return finish_run(tr, cfg, time.time() - t0)
 
 # %% ../nbs/08_experiment.ipynb #f3ba1721
-def experiment_template() -> Path:
-    "The papermill template beside the package: nbs/experiments/run.ipynb."
-    p = Path(safekd.__file__).resolve().parents[1] / 'nbs' / 'experiments' / 'run.ipynb'
+def experiment_template(name: str = 'run') -> Path: # the template's name under nbs/experiments/
+    "A papermill template beside the package: nbs/experiments/<name>.ipynb."
+    p = Path(safekd.__file__).resolve().parents[1] / 'nbs' / 'experiments' / f'{name}.ipynb'
     if not p.exists(): raise FileNotFoundError(f"no experiment template at {p}: run from the safekd checkout")
     return p
 
-def run_notebook(cfg: dict, params: dict, kernel: str | None = None) -> dict: # resolved config; the template's parameters; Jupyter kernel
-    "Execute the experiment template with papermill; keep the executed copy as run.ipynb in the run folder."
+def execute_template(name: str,              # the template (experiment_template)
+                     out,                    # where the executed copy goes
+                     params: dict,           # its parameters
+                     kernel: str | None = None, # Jupyter kernel (None: $SAFEKD_KERNEL, else 'safekd')
+                    ) -> Path:               # the executed copy
+    "Execute a papermill template with its parameters; a missing kernel is an error naming the valid ones."
     kernel = kernel or os.environ.get('SAFEKD_KERNEL', 'safekd')
     if kernel not in find_kernel_specs():
         raise ValueError(f"Jupyter kernel {kernel!r} not found; valid: {', '.join(find_kernel_specs())}. Register it with "
                          f"`python -m ipykernel install --sys-prefix --name {kernel}` (make setup does) or set SAFEKD_KERNEL")
-    out = run_dir(cfg); out.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(experiment_template()), str(out / 'run.ipynb'), parameters=params, kernel_name=kernel, language='python',
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(experiment_template(name)), str(out), parameters=params, kernel_name=kernel, language='python',
                         progress_bar=False, cwd=os.getcwd())
-    return json.loads((out / 'metrics.json').read_text())
+    return Path(out)
+
+def run_notebook(cfg: dict, params: dict, kernel: str | None = None) -> dict: # resolved config; the template's parameters; Jupyter kernel
+    "Execute the experiment template with papermill; keep the executed copy as run.ipynb in the run folder."
+    execute_template('run', run_dir(cfg) / 'run.ipynb', params, kernel)
+    return json.loads((run_dir(cfg) / 'metrics.json').read_text())
 
 # %% ../nbs/08_experiment.ipynb #8d12e936
 def experiment(dataset: str | None = None, model: str | None = None, method: str | None = None, *, seed: int | None = None, # keys; seed

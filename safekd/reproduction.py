@@ -8,9 +8,10 @@ Docs: https://safekd.github.io/safekd/reproduction.html.md"""
 __all__ = ['SWEEP_KEYS', 'AXES', 'RUN_KEYS', 'ENGINES', 'DEFAULT_SWEEP', 'load_sweep', 'grid_points', 'sweep_points', 'Job',
            'plan_sweep', 'data_found', 'describe_plan', 'job_state', 'run_log', 'first_line', 'notebook_params',
            'run_job', 'Tracker', 'summary_table', 'write_status', 'dependency_failure', 'run_sweep', 'parse_gpus',
-           'start_ray', 'task_resources', 'worker_died', 'run_all', 'sweep', 'paper_template', 'reproduce']
+           'start_ray', 'task_resources', 'worker_died', 'run_all', 'sweep', 'paper_template', 'reproduce_notebook',
+           'reproduce']
 
-# %% ../nbs/09_reproduction.ipynb #58681a33
+# %% ../nbs/09_reproduction.ipynb #946daae0
 import itertools, json, logging, os, shutil, socket, sys, time, traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,16 +22,16 @@ import torch
 import yaml
 from fastprogress.fastprogress import progress_bar
 
-# %% ../nbs/09_reproduction.ipynb #8ac8547c
+# %% ../nbs/09_reproduction.ipynb #6c8cf876
 import safekd
-from .core import atomic_write_json, atomic_write_text, check_choice, get_logger
+from .core import atomic_write_json, atomic_write_text, check_choice, env_info, get_logger
 from .data import DATASETS, data_roots, locate
-from .experiment import (RERUN_IGNORED, _yaml, check_config, config_diff, configs_dir, needs_teacher_run,
+from .experiment import (RERUN_IGNORED, _yaml, check_config, config_diff, configs_dir, execute_template, needs_teacher_run,
                                resolve_config, resumable, run, run_notebook, teacher_config, run_dir)
 from .training import in_notebook
 from .results import check_latex, collect, compile_paper, copy_to_paper
 
-# %% ../nbs/09_reproduction.ipynb #1bf3b810
+# %% ../nbs/09_reproduction.ipynb #48c826c7
 SWEEP_KEYS = ('sweep', 'overrides', 'grid', 'runs', 'fast')                  # a sweep file's top-level keys
 AXES = dict(datasets='dataset', models='model', methods='method', seeds='seed')  # the seed's axes -> config keys
 RUN_KEYS = ('dataset', 'model', 'method', 'seed', 'overrides')               # keys of an explicit run
@@ -51,7 +52,7 @@ def load_sweep(path) -> dict: # a sweep YAML file, or an already-read mapping
     if not (s.get('sweep') or s.get('runs')): raise ValueError(f"sweep {path} has neither a 'sweep' section nor 'runs'")
     return s
 
-# %% ../nbs/09_reproduction.ipynb #b0638c3f
+# %% ../nbs/09_reproduction.ipynb #e6627beb
 def _value(v) -> str: return json.dumps(v) if not isinstance(v, str) else v    # a YAML-readable override value
 
 def _axis_value(k: str, # a grid axis: a dotted key, or a name for coupled values
@@ -80,7 +81,7 @@ def sweep_points(s: dict) -> list: # a sweep mapping (load_sweep)
     for r in s.get('runs') or []: out.append({**{k: r[k] for k in RUN_KEYS[:4] if k in r}, 'overrides': common + [str(o) for o in r.get('overrides') or []]})
     return out
 
-# %% ../nbs/09_reproduction.ipynb #730d2164
+# %% ../nbs/09_reproduction.ipynb #068ef430
 @dataclass
 class Job:
     "One run of a sweep: its resolved config, the run folders it waits for, and the students it teaches."
@@ -107,7 +108,7 @@ def _add(jobs: dict,    # key -> Job so far
     if old.is_teacher_only and not job.is_teacher_only: old.cfg, old.spec = job.cfg, job.spec   # the sweep's own run wins
     return old
 
-# %% ../nbs/09_reproduction.ipynb #3ae509ed
+# %% ../nbs/09_reproduction.ipynb #d4afc4fa
 def plan_sweep(sweep,                          # a sweep file or mapping
                fast: bool | None = None,       # apply configs/fast.yaml (None: the file's `fast`)
                output_dir=None,                # where the runs go (None: the configs' output_dir)
@@ -134,7 +135,7 @@ def plan_sweep(sweep,                          # a sweep file or mapping
         t = _add(jobs, Job(tc, None)); t.teaches += 1; job.deps.append(t.key)
     return sorted(jobs.values(), key=lambda j: (bool(j.deps), j.key))
 
-# %% ../nbs/09_reproduction.ipynb #6f27d269
+# %% ../nbs/09_reproduction.ipynb #56f60145
 def data_found(dataset: str,    # dataset key
                data_dir=None,   # the run's data folder (None: ./data)
               ) -> bool:
@@ -156,7 +157,7 @@ def describe_plan(jobs: list) -> str: # plan_sweep's jobs
     n_t = sum(j.is_teacher_only for j in jobs)
     return '\n'.join(lines + [f"{len(jobs) - n_t} runs (+{n_t} teacher runs)"])
 
-# %% ../nbs/09_reproduction.ipynb #2f044603
+# %% ../nbs/09_reproduction.ipynb #447fff00
 def job_state(job: Job) -> str: # a planned job
     "'complete', 'partial' (resumable), 'failed' (has error.txt) or 'new'."
     d = Path(job.key)
@@ -173,10 +174,11 @@ def run_log(path): # the log file
     finally: root.removeHandler(h); h.close()
 
 def first_line(e: BaseException) -> str: # an exception
-    "The exception's type and the first line of its message."
-    return f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
+    "The exception's type and the first line of its message (for a failed notebook, those of the error inside it)."
+    name, msg = getattr(e, 'ename', None) or type(e).__name__, getattr(e, 'evalue', None) or str(e)   # papermill's error carries the cell's
+    return f"{name}: {(msg.strip().splitlines() or [''])[0]}"
 
-# %% ../nbs/09_reproduction.ipynb #ff0bea88
+# %% ../nbs/09_reproduction.ipynb #19634d07
 def notebook_params(job: Job,          # the job
                     resume: bool,      # continue from its checkpoint
                    ) -> dict:          # the template's parameters
@@ -209,7 +211,7 @@ def run_job(job: Job,                   # a planned job
             atomic_write_text(d / 'error.txt', traceback.format_exc()); log.error(f"{job.label} failed: {first_line(e)}")
             return {**res, 'status': 'failed', 'error': first_line(e), 'seconds': time.time() - t0, 'resumed': resume}
 
-# %% ../nbs/09_reproduction.ipynb #0a2f0cfc
+# %% ../nbs/09_reproduction.ipynb #9cae7f93
 class Tracker:
     "Counts, ETA and progress display of a sweep's jobs as they start and finish."
     def __init__(self, n: int, slots: int = 1, mode: str = 'auto'): # number of jobs; parallel slots; 'auto', 'bar', 'log' or 'none'
@@ -234,7 +236,7 @@ class Tracker:
         if self.bar is not None: self.bar.update(len(self.results)); self.bar.comment = self.line()
         elif self.mode == 'log': (self.log.warning if r['status'] == 'failed' else self.log.info)(msg)
 
-# %% ../nbs/09_reproduction.ipynb #0e2e5286
+# %% ../nbs/09_reproduction.ipynb #23981d16
 def summary_table(results: list) -> str: # run_job's results
     "Every run's status, time and folder (failed ones with their error's first line), with the counts."
     c = {s: sum(r['status'] == s for r in results) for s in ('done', 'skipped', 'failed')}
@@ -257,7 +259,7 @@ def dependency_failure(job: Job, # a job whose teacher failed
     atomic_write_text(d / 'error.txt', msg + '\n')
     return dict(run_dir=job.key, label=job.label, teacher=job.teaches > 0, status='failed', error=msg, seconds=0.0, resumed=False)
 
-# %% ../nbs/09_reproduction.ipynb #5919b6cc
+# %% ../nbs/09_reproduction.ipynb #66b4f29f
 def _blocked(job: Job, done: dict): # a job; run folder -> result of the finished jobs
     "(ready, failed dependency's result or None)."
     deps = [done.get(k) for k in job.deps]
@@ -281,7 +283,7 @@ def run_sweep(jobs: list,                  # plan_sweep's jobs
         done[job.key] = r
     return tr.results
 
-# %% ../nbs/09_reproduction.ipynb #a5742c10
+# %% ../nbs/09_reproduction.ipynb #fd5da942
 def parse_gpus(gpus) -> list | None: # '0,1,2', a list of indices, or None
     "GPU indices from `--gpus 0,1,2` (a clear error on anything else)."
     if gpus is None or not isinstance(gpus, str): return None if gpus is None else [int(g) for g in gpus]
@@ -310,7 +312,7 @@ def task_resources(resources: dict,          # ray.cluster_resources()
     per = max(1, cpus // slots)
     return (dict(num_gpus=1, num_cpus=per) if ngpu else dict(num_cpus=per)), slots, per
 
-# %% ../nbs/09_reproduction.ipynb #4ccc038d
+# %% ../nbs/09_reproduction.ipynb #9d2ac470
 def worker_died(job: Job, e: Exception) -> dict: # the job; what ray.get raised
     "The result of a task whose worker died (or whose result was lost): failed, recorded in error.txt."
     d = Path(job.key); d.mkdir(parents=True, exist_ok=True); msg = f"the worker running it died: {first_line(e)}"
@@ -345,7 +347,7 @@ def run_all(jobs: list,                       # plan_sweep's jobs
         done[job.key] = r; tr.finish(r)
     return tr.results
 
-# %% ../nbs/09_reproduction.ipynb #74eecdf0
+# %% ../nbs/09_reproduction.ipynb #f1878d38
 ENGINES = ('process', 'ray')  # in this process, one run after another | Ray tasks
 
 def sweep(sweep_file,                         # a sweep YAML file (or mapping)
@@ -372,7 +374,7 @@ def sweep(sweep_file,                         # a sweep YAML file (or mapping)
                  engine=engine, fast=fast, seconds=time.time() - t0)
     return res
 
-# %% ../nbs/09_reproduction.ipynb #563aadae
+# %% ../nbs/09_reproduction.ipynb #9cd4a2a3
 DEFAULT_SWEEP = 'sweeps/key_subset.yaml'  # under configs/: the paper's key subset
 
 def paper_template() -> Path:
@@ -380,6 +382,12 @@ def paper_template() -> Path:
     p = Path(safekd.__file__).resolve().parents[1] / 'paper' / 'main.tex'
     if not p.exists(): raise FileNotFoundError(f"no paper skeleton at {p}: run from the safekd checkout")
     return p
+
+def reproduce_notebook(params: dict) -> dict: # the template's parameters (reproduce's arguments, plain values)
+    "Execute the reproduction template; its executed copy is kept as <output_dir>/reproduce.ipynb; returns its reproduce.json."
+    out = Path(params['output_dir'])
+    execute_template('reproduce', out / 'reproduce.ipynb', params)
+    return json.loads((out / 'reproduce.json').read_text())
 
 def reproduce(sweep_file=None,                     # a sweep file (None: configs/sweeps/key_subset.yaml)
               full: bool = False,                   # full epochs (else the file's `fast`, default true)
@@ -389,22 +397,25 @@ def reproduce(sweep_file=None,                     # a sweep file (None: configs
               output_dir='results',                 # where runs, tables and figures go
               paper_dir='paper',                    # the LaTeX folder (its main.tex is compiled)
               skip_existing: bool = False,          # skip complete runs
-              notebook: bool = False,               # every run through the papermill template
+              notebook: bool = False,               # through the papermill template (reproduce.ipynb kept in output_dir; every run's run.ipynb too)
+              run_notebooks: bool = False,          # every run through the papermill run template
               epsilon: float = 0.05,                # the risk level of the main table
               delta: float = 0.1,                   # its failure probability
               progress: str = 'auto',               # 'auto', 'bar', 'log' or 'none'
-             ) -> dict:                             # stage times, run counts, written files, the PDF
-    "Run a sweep on Ray, collect tables and figures, copy them into the paper and compile it."
+             ) -> dict:                             # stage times, run counts, environment, written files, the PDF
+    "Run a sweep on Ray, collect tables and figures, copy them into the paper and compile it (or all that through the template)."
     check_latex(); clock, t = {}, time.time()
     sweep_file = sweep_file or configs_dir() / DEFAULT_SWEEP
+    if notebook: return reproduce_notebook(dict(sweep_file=str(sweep_file), full=full, gpus=gpus, n_jobs=n_jobs, address=address, output_dir=str(output_dir),
+                                                paper_dir=str(paper_dir), skip_existing=skip_existing, run_notebooks=True))
     fast = False if full else bool(load_sweep(sweep_file).get('fast', True))
     res = sweep(sweep_file, fast, output_dir=output_dir, skip_existing=skip_existing, engine='ray', gpus=gpus, n_jobs=n_jobs,
-                address=address, notebook=notebook, progress=progress); clock['runs'] = time.time() - t; t = time.time()
+                address=address, notebook=run_notebooks, progress=progress); clock['runs'] = time.time() - t; t = time.time()
     files = collect(output_dir, output=Path(output_dir) / 'summary.csv', fmt='both', epsilon=epsilon, delta=delta); clock['collect'] = time.time() - t; t = time.time()
     paper = Path(paper_dir); paper.mkdir(parents=True, exist_ok=True)
     if not (paper / 'main.tex').exists(): shutil.copy(paper_template(), paper / 'main.tex')
     copy_to_paper(output_dir, paper); pdf = compile_paper(paper); clock['paper'] = time.time() - t
-    out = dict(sweep=str(sweep_file), fast=fast, stages_seconds=clock, counts={s: sum(r['status'] == s for r in res) for s in ('done', 'skipped', 'failed')},
-               files=[str(f) for f in files], pdf=str(pdf))
+    out = dict(argv=sys.argv, sweep=str(sweep_file), fast=fast, stages_seconds=clock, env=env_info(),
+               counts={s: sum(r['status'] == s for r in res) for s in ('done', 'skipped', 'failed')}, files=[str(f) for f in files], pdf=str(pdf))
     atomic_write_json(Path(output_dir) / 'reproduce.json', out)
     return out

@@ -24,7 +24,7 @@ def main(argv=None):
     p.add_argument('--output-dir', default='results', help='runs, tables and figures (default: results)')
     p.add_argument('--paper-dir', default='paper', help='the LaTeX folder (default: paper)')
     p.add_argument('--skip-existing', action='store_true', help='skip runs that are complete with the same config')
-    p.add_argument('--notebook', action='store_true', help='run every run through papermill')
+    p.add_argument('--notebook', action='store_true', help='through papermill: reproduce.ipynb kept in the output folder, run.ipynb in every run folder')
     a = p.parse_args(argv)
     try:
         out = reproduce(a.sweep, a.full, a.gpus, a.jobs, a.address, a.output_dir, a.paper_dir, a.skip_existing, a.notebook)

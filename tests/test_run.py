@@ -20,7 +20,7 @@ def test_toy2d_safe_kd_run_writes_the_layout(tmp_path):
     d = tmp_path / 'toy2d' / 'mlp' / 'safe_kd' / 'seed_0'
     assert out['run_dir'] == str(d)
     assert _layout(d) == ['checkpoint_best.pt', 'checkpoint_last.pt', 'config.yaml', 'env.json', 'exit_stats.json',
-                          'metrics.json', 'metrics_per_epoch.jsonl', 'reliability.json', 'risk_calibration.json']
+                          'metrics.json', 'metrics_per_epoch.jsonl', 'reliability.json', 'risk_calibration.json', 'test_exits.npz']
     rc, st = json.loads((d / 'risk_calibration.json').read_text()), json.loads((d / 'exit_stats.json').read_text())
     assert (rc['risk'], rc['method'], len(rc['settings']['raw'])) == ('consistency', 'ltt', 9)
     rows = st['calibration']['settings']
