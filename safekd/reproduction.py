@@ -86,7 +86,7 @@ def sweep_points(s: dict) -> list: # a sweep mapping (load_sweep)
 class Job:
     "One run of a sweep: its resolved config, the run folders it waits for, and the students it teaches."
     cfg: dict                                         # the resolved config
-    spec: dict                                        # how it was asked for: dataset, model, method, seed, overrides (None for a teacher)
+    spec: dict                                        # how it was asked for: resolve_config's arguments (None for a teacher run)
     deps: list = field(default_factory=list)          # keys (run folders) of the jobs it waits for
     teaches: int = 0                                  # number of students that depend on it
     @property
@@ -120,12 +120,11 @@ def plan_sweep(sweep,                          # a sweep file or mapping
     students, jobs = [], {}
     for p in sweep_points(s):
         label = f"{p.get('dataset')}/{p.get('model')}/{p.get('method')}/seed {p.get('seed')}"
-        try:
-            cfg = resolve_config(p.get('dataset'), p.get('model'), p.get('method'), fast=fast,
-                                 overrides=p['overrides'] + ([f"seed={p['seed']}"] if 'seed' in p else []) + extra)
-            check_config(cfg)
+        spec = dict(dataset=p.get('dataset'), model=p.get('model'), method=p.get('method'), fast=fast,
+                    overrides=p['overrides'] + ([f"seed={p['seed']}"] if 'seed' in p else []) + extra)
+        try: cfg = resolve_config(**spec); check_config(cfg)
         except (KeyError, ValueError) as e: raise type(e)(f"sweep run {label}: {e}") from None
-        students.append(_add(jobs, Job(cfg, p)))
+        students.append(_add(jobs, Job(cfg, spec)))
     tcs = [(job, teacher_config(job.cfg)) for job in students if needs_teacher_run(job.cfg)]
     groups = {}
     for _, tc in tcs: groups.setdefault(str(run_dir(tc)), []).append(tc)

@@ -92,3 +92,10 @@ def test_sweep_notebook_keeps_each_runs_executed_copy(tmp_path):
         nb = json.loads((d / 'run.ipynb').read_text())
         assert any('injected-parameters' in c['metadata'].get('tags', []) for c in nb['cells']) and (d / 'metrics.json').exists()
     assert r.stdout.strip().splitlines()[-1] == '2 done, 0 skipped, 0 failed'
+
+
+def test_reproduce_without_latex_fails_before_any_run(tmp_path):
+    r = run_py('-m', 'scripts.reproduce', '--sweep', 'configs/sweeps/toy.yaml', '--output-dir', str(tmp_path / 'out'),
+               env={'PATH': str(tmp_path)})
+    assert r.returncode != 0 and 'install them with `apt-get install texlive-latex-base texlive-latex-recommended latexmk`' in r.stderr, r.stderr
+    assert not (tmp_path / 'out').exists()
