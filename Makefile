@@ -14,7 +14,7 @@ OS_PKGS := $(if $(wildcard $(FMNIST)),,dataset-fashion-mnist) $(if $(shell comma
 NBFLAGS ?= slow
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup os-packages demo test test-fast check lint sync docs-proc bench bench-calibrated bench-demo clean
+.PHONY: setup os-packages demo reproduce bench-reproduce test test-fast check lint sync docs-proc bench bench-calibrated bench-demo clean
 setup: $(STAMP) os-packages
 
 $(STAMP): pyproject.toml
@@ -39,6 +39,13 @@ os-packages:
 # certified exits, measured savings); `make bench-demo` runs the same command into a fresh folder and records it.
 demo: setup
 	$(BIN)/python -m scripts.run --config configs/demo.yaml
+
+# One-command reproduction (SAFE-KD's key subset, short epochs, on Ray) and the CPU-sized one, recorded as evidence
+reproduce: setup
+	$(BIN)/python -m scripts.reproduce
+
+bench-reproduce: setup
+	$(BIN)/python bench/reproduce_cpu.py
 
 test: setup
 	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --flags "$(NBFLAGS)" --n-workers 2

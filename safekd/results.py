@@ -470,15 +470,20 @@ MARKERS = 'osD^v<>px*'   # one per method, in order
 def _risk_panel(ax,               # matplotlib Axes
                 t: pd.DataFrame,  # trade-off rows at one epsilon
                 epsilon: float,   # the risk level
+                baselines: list,  # every baseline name (one colour each across panels)
                ):
-    "Calibrated risk against delta per method, baselines as horizontal lines, epsilon dashed."
+    "Calibrated risk against delta per method, baselines as horizontal lines, epsilon dashed; up to 3 epsilon shown, higher baselines named."
     for i, (m, s) in enumerate(t[t.kind == 'calibrated'].groupby('method')):
         r = s.astype({'risk': float}).groupby('delta')['risk'].mean()
         ax.plot(r.index, r.values, marker=MARKERS[i % len(MARKERS)], color=f'C{i}', label=f"{m} ({s.policy.iloc[0]})")
-    for j, (name, r) in enumerate(t[t.kind == 'baseline'].astype({'risk': float}).groupby('policy', sort=False)['risk'].mean().items()):
-        ax.axhline(r, ls=':', lw=1.2, color=f'C{(j + 4) % 10}', label=f'{name} (baseline)')
+    top = max([3 * epsilon] + [1.1 * float(v) for v in t[t.kind == 'calibrated'].risk.dropna()])
+    off = []
+    for name, r in t[t.kind == 'baseline'].astype({'risk': float}).groupby('policy', sort=False)['risk'].mean().items():
+        ax.axhline(r, ls=':', lw=1.2, color=f'C{(baselines.index(name) + 4) % 10}', label=f'{name} (baseline)')
+        if r > top: off.append(f'{name} {r:.3f}')
     ax.axhline(epsilon, ls='--', color='k', lw=1, label='epsilon')
-    ax.set(xlabel='delta', ylabel='test risk', title=f'epsilon = {epsilon:g}')
+    if off: ax.text(0.02, 0.97, 'off scale: ' + ', '.join(off), transform=ax.transAxes, va='top', fontsize=6)
+    ax.set(xlabel='delta', ylabel='test risk', title=f'epsilon = {epsilon:g}', ylim=(0, top))
 
 def risk_vs_delta(results_dir,        # a results folder
                   method: str | None = None,  # only this method's runs (None: every method)
@@ -489,7 +494,8 @@ def risk_vs_delta(results_dir,        # a results folder
     eps = sorted(t.epsilon.astype(float).unique())
     fig = Figure(figsize=(3.6 * max(len(eps), 1) + 2.2, 3.2), layout='constrained'); axs = fig.subplots(1, max(len(eps), 1), squeeze=False)[0]
     if not eps: return _empty(fig, axs[0], 'no calibrated run')
-    for ax, e in zip(axs, eps): _risk_panel(ax, t[np.isclose(t.epsilon.astype(float), e)], e)
+    names = list(dict.fromkeys(t[t.kind == 'baseline'].policy))
+    for ax, e in zip(axs, eps): _risk_panel(ax, t[np.isclose(t.epsilon.astype(float), e)], e, names)
     return _legend(fig, axs)
 
 def _legend(fig,  # the Figure
