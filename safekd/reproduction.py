@@ -26,7 +26,7 @@ from fastprogress.fastprogress import progress_bar
 import safekd
 from .core import atomic_write_json, atomic_write_text, check_choice, env_info, get_logger
 from .data import DATASETS, data_roots, locate
-from .experiment import (RERUN_IGNORED, _yaml, check_config, config_diff, configs_dir, execute_template, needs_teacher_run,
+from .experiment import (RERUN_IGNORED, check_config, config_diff, configs_dir, execute_template, needs_teacher_run,
                                resolve_config, resumable, run, run_notebook, teacher_config, run_dir)
 from .training import in_notebook
 from .results import check_latex, collect, compile_paper, copy_to_paper
@@ -46,7 +46,7 @@ def _check_keys(d: dict,        # a mapping read from the file
 def load_sweep(path) -> dict: # a sweep YAML file, or an already-read mapping
     "Read a sweep file and check its keys (the seed's `sweep:` section plus overrides, grid, runs, fast)."
     if not isinstance(path, dict) and not Path(path).exists(): raise FileNotFoundError(f"no sweep file {path}")
-    s = dict(path) if isinstance(path, dict) else _yaml(path)
+    s = dict(path) if isinstance(path, dict) else (yaml.safe_load(Path(path).read_text()) or {})
     _check_keys(s, SWEEP_KEYS, 'the sweep file'); _check_keys(s.get('sweep') or {}, AXES, "the 'sweep' section")
     for r in s.get('runs') or []: _check_keys(r, RUN_KEYS, "an entry of 'runs'")
     if not (s.get('sweep') or s.get('runs')): raise ValueError(f"sweep {path} has neither a 'sweep' section nor 'runs'")
@@ -160,7 +160,7 @@ def describe_plan(jobs: list) -> str: # plan_sweep's jobs
 def job_state(job: Job) -> str: # a planned job
     "'complete', 'partial' (resumable), 'failed' (has error.txt) or 'new'."
     d = Path(job.key)
-    if (d / 'metrics.json').exists() and (d / 'config.yaml').exists() and not config_diff(_yaml(d / 'config.yaml'), job.cfg, RERUN_IGNORED): return 'complete'
+    if (d / 'metrics.json').exists() and (d / 'config.yaml').exists() and not config_diff(yaml.safe_load((d / 'config.yaml').read_text()), job.cfg, RERUN_IGNORED): return 'complete'
     if not (d / 'metrics.json').exists() and resumable(d, job.cfg): return 'partial'
     return 'failed' if (d / 'error.txt').exists() else 'new'
 
