@@ -8,8 +8,8 @@ Docs: https://safekd.github.io/safekd/reproduction.html.md"""
 __all__ = ['SWEEP_KEYS', 'AXES', 'RUN_KEYS', 'ENGINES', 'DEFAULT_SWEEP', 'load_sweep', 'grid_points', 'sweep_points', 'Job',
            'plan_sweep', 'data_found', 'describe_plan', 'job_state', 'run_log', 'first_line', 'notebook_params',
            'run_job', 'Tracker', 'summary_table', 'write_status', 'dependency_failure', 'run_sweep', 'parse_gpus',
-           'start_ray', 'task_resources', 'worker_died', 'run_all', 'sweep', 'paper_template', 'reproduce_notebook',
-           'reproduce']
+           'start_ray', 'task_resources', 'worker_died', 'run_all', 'schedule', 'sweep', 'paper_template',
+           'reproduce_notebook', 'reproduce']
 
 # %% ../nbs/09_reproduction.ipynb #946daae0
 import itertools, json, logging, os, shutil, socket, sys, time, traceback
@@ -292,15 +292,15 @@ def parse_gpus(gpus) -> list | None: # '0,1,2', a list of indices, or None
 def start_ray(address: str | None = None,  # an existing cluster ('auto' or host:port); None starts Ray on this machine
               gpus: Sequence[int] | None = None,  # local GPU indices to use (None: all)
              ):
-    "Import and initialise Ray (a clear error naming the package when it is missing); returns the module."
+    "Import and initialise Ray (a clear error naming the package when it is missing); returns the module and whether this call started it."
     gpus = parse_gpus(gpus)
     try: import ray
     except ImportError: raise ImportError("run_all needs Ray: pip install 'safekd[sweep]' (make setup installs it), or run the sweep with scripts.sweep") from None
     if gpus is not None: os.environ['CUDA_VISIBLE_DEVICES'] = ','.join(str(g) for g in gpus)
-    if not ray.is_initialized():
-        kw = dict(address=address) if address else dict(num_gpus=len(gpus) if gpus is not None else None)
-        ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, **kw)
-    return ray
+    if ray.is_initialized(): return ray, False
+    kw = dict(address=address) if address else dict(num_gpus=len(gpus) if gpus is not None else None)
+    ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, **kw)
+    return ray, True
 
 def task_resources(resources: dict,          # ray.cluster_resources()
                    n_jobs: int | None = None, # runs at once (None: one per GPU, else 1)
@@ -327,15 +327,27 @@ def run_all(jobs: list,                       # plan_sweep's jobs
             progress: str = 'auto',            # 'auto', 'bar', 'log' or 'none'
            ) -> list:                          # run_job's results
     "Run a sweep's jobs as Ray tasks, each when its teacher has finished; failures and dead workers are isolated."
-    ray = start_ray(address, gpus)
-    opts, slots, threads = task_resources(ray.cluster_resources(), n_jobs)
-    task = ray.remote(max_retries=0, **opts)(run_job)
-    tr, done, todo, running = Tracker(len(jobs), slots, progress), {}, list(jobs), {}
+    ray, started = start_ray(address, gpus)
+    try:
+        opts, slots, threads = task_resources(ray.cluster_resources(), n_jobs)
+        task = ray.remote(max_retries=0, **opts)(run_job)
+        return schedule(ray, [task.remote, dict(notebook=notebook, skip_existing=skip_existing, threads=threads)], jobs, slots, progress)
+    finally:
+        if started: ray.shutdown()                                   # one this call started (an existing one is left as it was)
+
+def schedule(ray,                      # the Ray module, initialised
+             submit: list,             # [task.remote, its keyword arguments besides the job]
+             jobs: list,               # plan_sweep's jobs
+             slots: int,               # tasks at once
+             progress: str = 'auto',   # 'auto', 'bar', 'log' or 'none'
+            ) -> list:                 # run_job's results
+    "Submit each job once its teacher has finished, at most `slots` at once; collect results as tasks end."
+    (remote, kw), (tr, done, todo, running) = submit, (Tracker(len(jobs), slots, progress), {}, list(jobs), {})
     while todo or running:
         for job in [j for j in todo if any(_blocked(j, done))]:
             ready, bad = _blocked(job, done)
             if bad: todo.remove(job); done[job.key] = dependency_failure(job, bad); tr.finish(done[job.key], started=False)
-            elif len(running) < slots: todo.remove(job); running[task.remote(job, notebook, skip_existing, threads)] = job; tr.start(job)
+            elif len(running) < slots: todo.remove(job); running[remote(job, **kw)] = job; tr.start(job)
         if not running:
             if todo and not any(any(_blocked(j, done)) for j in todo): raise RuntimeError(f"jobs wait for runs not in the sweep: {[j.label for j in todo]}")
             continue
