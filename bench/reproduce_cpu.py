@@ -1,6 +1,6 @@
 """The CPU reproduction (issue 10), packaged as evidence: `python -m scripts.reproduce --sweep configs/sweeps/cpu.yaml
 --jobs 2` on the project's 2-core CPU, then its tables, figures, summaries, sweep status and compiled paper copied
-to `bench/results/reproduce_cpu/` (no checkpoints; each run's small JSON files under runs/), with one JSON file
+to `bench/results/reproduce_cpu/` (no checkpoints; each run's config, env, metrics, exit stats and reliability under runs/), with one JSON file
 (reproduce_cpu.json) holding the command, the git commit and device the runs recorded, the torch version, the time
 of each stage, the run counts, and the headline figures of the main table.
 
@@ -18,7 +18,7 @@ from safekd.core import atomic_write_json, env_info
 
 ROOT = Path(__file__).resolve().parents[1]
 CMD = ['-m', 'scripts.reproduce', '--sweep', 'configs/sweeps/cpu.yaml', '--jobs', '2']
-RUN_FILES = ('config.yaml', 'env.json', 'metrics.json', 'exit_stats.json', 'reliability.json', 'robustness.json', 'metrics_per_epoch.jsonl')
+RUN_FILES = ('config.yaml', 'env.json', 'metrics.json', 'exit_stats.json', 'reliability.json', 'metrics_per_epoch.jsonl')  # robustness.json: in tables/cifar10c_robustness.csv
 
 
 def copy_evidence(results: Path, paper: Path, out: Path) -> list:

@@ -553,12 +553,14 @@ def _method_curves(ax,                # matplotlib Axes
 def acc_compute_curve(results_dir,      # a results folder
                       thresholds=None,  # the sweep's grid (None: 0, 0.01, ..., 1)
                      ) -> Figure:
-    "Test accuracy against expected FLOPs share per (dataset, model): exits alone, threshold sweeps, calibrated settings."
+    "Test accuracy against expected FLOPs share per (dataset, model) of calibrated runs (not teachers): exits alone, threshold sweeps, calibrated settings."
     df, t = collect_results(results_dir), np.linspace(0, 1, 101) if thresholds is None else np.asarray(thresholds)
+    deployed = df[[bool(calibrated_settings(load_run(d)['stats'])) for d in df.run_dir]]
+    df, methods = (deployed if len(deployed) else df), sorted(df.method.unique())      # one colour and marker per method in every panel
     groups = list(df.groupby(['dataset', 'model'], sort=True))
     fig = Figure(figsize=(4.2 * len(groups) + 2.4, 3.4), layout='constrained'); axs = fig.subplots(1, len(groups), squeeze=False)[0]
     for ax, ((ds, mo), g) in zip(axs, groups):
-        for i, (_, gm) in enumerate(g.groupby('method', sort=True)): _method_curves(ax, gm, t, i)
+        for m, gm in g.groupby('method', sort=True): _method_curves(ax, gm, t, methods.index(m))
         ax.set(xlabel='expected FLOPs share', ylabel='test accuracy', title=f'{ds} / {mo}')
     return _legend(fig, axs)
 
