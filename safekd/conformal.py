@@ -285,6 +285,10 @@ def path_data(o: Outcomes, needs: bool, path_probs=None, path_fraction: float = 
     if path_probs is not None:
         ps = outcomes(path_probs, score=o.score).scores
         if len(ps) != len(o.scores): raise ValueError(f"path_probs has {len(ps)} exits, probs has {len(o.scores)}")
+        cal = set(map(tuple, o.scores.T.tolist())); shared = sum(r in cal for r in map(tuple, ps.T.tolist())) / max(ps.shape[1], 1)
+        if shared > 0.5: raise ValueError(f"path_probs shares {shared:.0%} of its samples with the calibration probabilities (the same scores at every exit): "
+                                          "the path must come from data disjoint from the calibration set (e.g. the validation split); "
+                                          "leave path_probs unset to split path_fraction off the calibration data instead")
         return ps, torch.arange(n)
     if not 0 < path_fraction < 1: raise ValueError(f"path_fraction must be in (0, 1), got {path_fraction}")
     perm, n_p = torch.randperm(n, generator=torch.Generator().manual_seed(seed)), round(path_fraction * n)
@@ -297,12 +301,24 @@ def trim_path(T, path_scores, n: int, min_early: float): # (m, K-1) path; (K, n_
     return T[keep]
 
 # %% ../nbs/06_conformal.ipynb #1311451c
-def _guarantee(risk: str, method: str, epsilon, delta, bonferroni: bool) -> str:
-    "The guarantee of a calibration, in words."
-    what = RISKS[risk].registry_meta['what']
+def _guarantee(risk: str,            # RISKS key
+               method: str,          # CALIBRATORS key
+               epsilon: float,       # risk level
+               delta: float,         # failure probability
+               bonferroni: bool,     # Bonferroni over the path instead of fixed-sequence testing
+               chosen: int,          # index of the chosen configuration (0: every sample at the final exit)
+               final_passed: bool,   # whether configuration 0 (the final exit alone) passed its test
+              ) -> str:
+    "The guarantee of a calibration in words: exactly what was shown, the fall-back to the final exit included."
+    rm = RISKS[risk].registry_meta; what = rm['what']
+    if chosen == 0 and rm['zero_at_final']:
+        return f"R = 0 <= {epsilon} with certainty: every sample goes to the final exit, where the {risk} risk is 0 (nothing that exits early was certified), R = {what}"
+    if method == 'crc' and rm['conditional']: return f"none: crc certifies nothing for the conditional {risk} risk; every sample goes to the final exit, R = {what}"
     if method == 'crc':
-        extra = ' + E[(final-exit empirical risk on n+1 points - epsilon)_+]' if not RISKS[risk].registry_meta['zero_at_final'] else ''
+        extra = ' + E[(final-exit empirical risk on n+1 points - epsilon)_+]' if not rm['zero_at_final'] else ''
         return f"E[R] <= {epsilon}{extra} over calibration and test draws (Conformal Risk Control, loss monotonised along the path), R = {what}"
+    if chosen == 0 and not final_passed:
+        return f"none: every sample goes to the final exit, whose own {risk} risk was not shown to be <= {epsilon} (see reason), R = {what}"
     how = 'Bonferroni over the path' if bonferroni else 'fixed-sequence testing along the path'
     return f"P(R <= {epsilon}) >= 1 - {delta} over the calibration draw ({method}, {how}), R = {what}"
 
@@ -371,7 +387,7 @@ def _calibrate(o: Outcomes, table, *, epsilon, delta, risk, method, flops=None, 
         epsilon=epsilon, delta=delta, n=n, n_path=0 if ps is None else ps.shape[1], index=j, calibration_risk=float(emp[j]),
         exit_shares=(torch.bincount(k, minlength=len(s)).double() / n).tolist(),
         expected_flops_share=None if flops is None else float(rel[k].mean()),
-        guarantee=_guarantee(risk, method, epsilon, delta, g['bonferroni']), stat_name=name,
+        guarantee=_guarantee(risk, method, epsilon, delta, g['bonferroni'], j, bool(passed[0])), stat_name=name,
         tested=_tested(T, E, L, w, cal, passed, stat, emp, g['bonferroni'], risk, kw) if report else [],
         reason=None if j > 0 else _reason(risk, method, n, T, emp, stat, passed, name, epsilon, level, own),
         options={k_: v for k_, v in options.items() if k_ != 'path_probs'})
