@@ -313,7 +313,6 @@ def _guarantee(risk: str,            # RISKS key
     rm = RISKS[risk].registry_meta; what = rm['what']
     if chosen == 0 and rm['zero_at_final']:
         return f"R = 0 <= {epsilon} with certainty: every sample goes to the final exit, where the {risk} risk is 0 (nothing that exits early was certified), R = {what}"
-    if method == 'crc' and rm['conditional']: return f"none: crc certifies nothing for the conditional {risk} risk; every sample goes to the final exit, R = {what}"
     if method == 'crc':
         extra = ' + E[(final-exit empirical risk on n+1 points - epsilon)_+]' if not rm['zero_at_final'] else ''
         return f"E[R] <= {epsilon}{extra} over calibration and test draws (Conformal Risk Control, loss monotonised along the path), R = {what}"

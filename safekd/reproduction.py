@@ -6,10 +6,10 @@ Docs: https://safekd.github.io/safekd/reproduction.html.md"""
 
 # %% auto #0
 __all__ = ['SWEEP_KEYS', 'AXES', 'RUN_KEYS', 'ENGINES', 'DEFAULT_SWEEP', 'load_sweep', 'grid_points', 'sweep_points', 'Job',
-           'plan_sweep', 'data_found', 'describe_plan', 'job_state', 'run_log', 'first_line', 'notebook_params',
-           'run_job', 'Tracker', 'summary_table', 'write_status', 'dependency_failure', 'run_sweep', 'parse_gpus',
-           'start_ray', 'task_resources', 'worker_died', 'run_all', 'schedule', 'sweep', 'paper_template',
-           'reproduce_notebook', 'reproduce']
+           'plan_sweep', 'data_found', 'describe_plan', 'job_state', 'run_log', 'first_line', 'job_result',
+           'notebook_params', 'run_job', 'Tracker', 'status_counts', 'summary_table', 'write_status', 'failed_unrun',
+           'dependency_failure', 'parse_gpus', 'start_ray', 'task_resources', 'worker_died', 'run_all', 'schedule',
+           'InProcess', 'run_sweep', 'sweep', 'paper_template', 'reproduce_notebook', 'reproduce']
 
 # %% ../nbs/09_reproduction.ipynb #946daae0
 import itertools, json, logging, os, shutil, socket, sys, time, traceback
@@ -178,6 +178,15 @@ def first_line(e: BaseException) -> str: # an exception
     return f"{name}: {(msg.strip().splitlines() or [''])[0]}"
 
 # %% ../nbs/09_reproduction.ipynb #19634d07
+def job_result(job: Job,                 # the job
+               status: str,              # 'done', 'skipped' or 'failed'
+               error: str | None = None, # a failure's first line
+               seconds: float = 0.0,     # wall time of the run
+               resumed: bool = False,    # continued from its checkpoint
+              ) -> dict:                 # what a sweep records of one run
+    "One run's outcome, as every part of a sweep reports it."
+    return dict(run_dir=job.key, label=job.label, teacher=job.teaches > 0, status=status, error=error, seconds=seconds, resumed=resumed)
+
 def notebook_params(job: Job,          # the job
                     resume: bool,      # continue from its checkpoint
                    ) -> dict:          # the template's parameters
@@ -194,8 +203,7 @@ def run_job(job: Job,                   # a planned job
            ) -> dict:                   # run_dir, label, status ('done', 'skipped', 'failed'), error, seconds, resumed
     "Run one job here, isolated: skip it when complete, resume it when partial, record a failure in error.txt; never raises."
     d, t0, state = Path(job.key), time.time(), job_state(job)
-    res = dict(run_dir=job.key, label=job.label, teacher=job.teaches > 0, status='skipped', error=None, seconds=0.0, resumed=False)
-    if skip_existing and state == 'complete': return res
+    if skip_existing and state == 'complete': return job_result(job, 'skipped')
     d.mkdir(parents=True, exist_ok=True); (d / 'error.txt').unlink(missing_ok=True)
     if state != 'partial': (d / 'metrics.json').unlink(missing_ok=True)       # a fresh run: nothing stale reads as finished
     if threads: torch.set_num_threads(threads)
@@ -205,10 +213,10 @@ def run_job(job: Job,                   # a planned job
         try:
             if notebook: run_notebook(job.cfg, notebook_params(job, resume))
             else: run({**job.cfg, 'resume': resume})
-            return {**res, 'status': 'done', 'seconds': time.time() - t0, 'resumed': resume}
+            return job_result(job, 'done', seconds=time.time() - t0, resumed=resume)
         except Exception as e:
             atomic_write_text(d / 'error.txt', traceback.format_exc()); log.error(f"{job.label} failed: {first_line(e)}")
-            return {**res, 'status': 'failed', 'error': first_line(e), 'seconds': time.time() - t0, 'resumed': resume}
+            return job_result(job, 'failed', first_line(e), time.time() - t0, resume)
 
 # %% ../nbs/09_reproduction.ipynb #9cae7f93
 class Tracker:
@@ -236,9 +244,13 @@ class Tracker:
         elif self.mode == 'log': (self.log.warning if r['status'] == 'failed' else self.log.info)(msg)
 
 # %% ../nbs/09_reproduction.ipynb #23981d16
+def status_counts(results: list) -> dict: # run_job's results
+    "How many runs are done, skipped and failed."
+    return {s: sum(r['status'] == s for r in results) for s in ('done', 'skipped', 'failed')}
+
 def summary_table(results: list) -> str: # run_job's results
     "Every run's status, time and folder (failed ones with their error's first line), with the counts."
-    c = {s: sum(r['status'] == s for r in results) for s in ('done', 'skipped', 'failed')}
+    c = status_counts(results)
     rows = [f"{r['status']:<8} {r['seconds']:7.0f} s  {r['label']}" + (f"  {r['error']}" if r['error'] else '') for r in results]
     return '\n'.join([f"{'status':<8} {'time':>9}  run"] + rows + [f"{c['done']} done, {c['skipped']} skipped, {c['failed']} failed"])
 
@@ -247,16 +259,21 @@ def write_status(results: list, # run_job's results
                  **meta,        # what else to record (the sweep file, the engine, the wall time)
                 ):
     "Keep the sweep's outcome as JSON (atomically): the counts and every run's status."
-    counts = {s: sum(r['status'] == s for r in results) for s in ('done', 'skipped', 'failed')}
-    atomic_write_json(path, dict(meta, counts=counts, runs=results))
+    atomic_write_json(path, dict(meta, counts=status_counts(results), runs=results))
+
+def failed_unrun(job: Job,       # a job that did not run to its end
+                 msg: str,       # why, in one line
+                 detail: str = '', # more, for error.txt
+                ) -> dict:       # its result
+    "The result of a job that failed outside `run_job` (recorded in its error.txt, so the rerun retries it)."
+    d = Path(job.key); d.mkdir(parents=True, exist_ok=True); atomic_write_text(d / 'error.txt', f"{msg}\n" + (f"\n{detail}\n" if detail else ''))
+    return job_result(job, 'failed', msg)
 
 def dependency_failure(job: Job, # a job whose teacher failed
                        dep: dict, # the teacher's result
                       ) -> dict:
-    "The result of a job that cannot start because the run it depends on failed (recorded in its error.txt)."
-    d = Path(job.key); d.mkdir(parents=True, exist_ok=True); msg = f"not run: its teacher run {dep['label']} failed ({dep['error']})"
-    atomic_write_text(d / 'error.txt', msg + '\n')
-    return dict(run_dir=job.key, label=job.label, teacher=job.teaches > 0, status='failed', error=msg, seconds=0.0, resumed=False)
+    "The result of a job that cannot start because the run it depends on failed."
+    return failed_unrun(job, f"not run: its teacher run {dep['label']} failed ({dep['error']})")
 
 # %% ../nbs/09_reproduction.ipynb #66b4f29f
 def _blocked(job: Job, done: dict): # a job; run folder -> result of the finished jobs
@@ -264,23 +281,6 @@ def _blocked(job: Job, done: dict): # a job; run folder -> result of the finishe
     deps = [done.get(k) for k in job.deps]
     bad = next((r for r in deps if r is not None and r['status'] == 'failed'), None)
     return all(r is not None for r in deps), bad
-
-def run_sweep(jobs: list,                  # plan_sweep's jobs
-              notebook: bool = False,      # execute the papermill template for every run
-              skip_existing: bool = False, # skip complete runs
-              progress: str = 'auto',      # 'auto', 'bar', 'log' or 'none'
-             ) -> list:                    # run_job's results
-    "Run a sweep's jobs one after another in this process, teachers before their students."
-    tr, done, todo = Tracker(len(jobs), 1, progress), {}, list(jobs)
-    while todo:
-        job = next((j for j in todo if any(_blocked(j, done))), None)
-        if job is None: raise RuntimeError(f"jobs wait for runs not in the sweep: {[j.label for j in todo]}")
-        todo.remove(job)
-        bad = _blocked(job, done)[1]
-        if bad: r = dependency_failure(job, bad); tr.finish(r, started=False)
-        else: tr.start(job); r = run_job(job, notebook, skip_existing); tr.finish(r)
-        done[job.key] = r
-    return tr.results
 
 # %% ../nbs/09_reproduction.ipynb #fd5da942
 def parse_gpus(gpus) -> list | None: # '0,1,2', a list of indices, or None
@@ -314,9 +314,7 @@ def task_resources(resources: dict,          # ray.cluster_resources()
 # %% ../nbs/09_reproduction.ipynb #9d2ac470
 def worker_died(job: Job, e: Exception) -> dict: # the job; what ray.get raised
     "The result of a task whose worker died (or whose result was lost): failed, recorded in error.txt."
-    d = Path(job.key); d.mkdir(parents=True, exist_ok=True); msg = f"the worker running it died: {first_line(e)}"
-    atomic_write_text(d / 'error.txt', f"{msg}\n\n{e}\n")
-    return dict(run_dir=job.key, label=job.label, teacher=job.teaches > 0, status='failed', error=msg, seconds=0.0, resumed=False)
+    return failed_unrun(job, f"the worker running it died: {first_line(e)}", str(e))
 
 def run_all(jobs: list,                       # plan_sweep's jobs
             gpus: Sequence[int] | None = None, # local GPU indices (None: all)
@@ -331,18 +329,19 @@ def run_all(jobs: list,                       # plan_sweep's jobs
     try:
         opts, slots, threads = task_resources(ray.cluster_resources(), n_jobs)
         task = ray.remote(max_retries=0, **opts)(run_job)
-        return schedule(ray, [task.remote, dict(notebook=notebook, skip_existing=skip_existing, threads=threads)], jobs, slots, progress)
+        return schedule(ray, task.remote, jobs, slots, progress, notebook=notebook, skip_existing=skip_existing, threads=threads)
     finally:
         if started: ray.shutdown()                                   # one this call started (an existing one is left as it was)
 
-def schedule(ray,                      # the Ray module, initialised
-             submit: list,             # [task.remote, its keyword arguments besides the job]
+def schedule(ray,                      # the Ray module, initialised (or `InProcess`)
+             remote,                   # submits one job: remote(job, **kw) -> a reference
              jobs: list,               # plan_sweep's jobs
              slots: int,               # tasks at once
              progress: str = 'auto',   # 'auto', 'bar', 'log' or 'none'
+             **kw,                     # run_job's other arguments
             ) -> list:                 # run_job's results
     "Submit each job once its teacher has finished, at most `slots` at once; collect results as tasks end."
-    (remote, kw), (tr, done, todo, running) = submit, (Tracker(len(jobs), slots, progress), {}, list(jobs), {})
+    tr, done, todo, running = Tracker(len(jobs), slots, progress), {}, list(jobs), {}
     while todo or running:
         for job in [j for j in todo if any(_blocked(j, done))]:
             ready, bad = _blocked(job, done)
@@ -357,6 +356,22 @@ def schedule(ray,                      # the Ray module, initialised
         except Exception as e: r = worker_died(job, e)
         done[job.key] = r; tr.finish(r)
     return tr.results
+
+class InProcess:
+    "The part of Ray's API that `schedule` uses, in this process: a submitted job runs when it is waited for."
+    def __init__(self, fn): self.fn, self.queued = fn, {}    # fn(job, **kw) -> result
+    def remote(self, job, **kw): self.queued[job.key] = (job, kw); return job.key
+    def wait(self, refs, num_returns=1): return refs[:1], refs[1:]
+    def get(self, ref): job, kw = self.queued.pop(ref); return self.fn(job, **kw)
+
+def run_sweep(jobs: list,                  # plan_sweep's jobs
+              notebook: bool = False,      # execute the papermill template for every run
+              skip_existing: bool = False, # skip complete runs
+              progress: str = 'auto',      # 'auto', 'bar', 'log' or 'none'
+             ) -> list:                    # run_job's results
+    "Run a sweep's jobs one after another in this process, teachers before their students (the same scheduler as run_all)."
+    here = InProcess(run_job)
+    return schedule(here, here.remote, jobs, 1, progress, notebook=notebook, skip_existing=skip_existing)
 
 # %% ../nbs/09_reproduction.ipynb #f1878d38
 ENGINES = ('process', 'ray')  # in this process, one run after another | Ray tasks
@@ -427,6 +442,6 @@ def reproduce(sweep_file=None,                     # a sweep file (None: configs
     if not (paper / 'main.tex').exists(): shutil.copy(paper_template(), paper / 'main.tex')
     copy_to_paper(output_dir, paper); pdf = compile_paper(paper); clock['paper'] = time.time() - t
     out = dict(argv=sys.argv, sweep=str(sweep_file), fast=fast, stages_seconds=clock, env=env_info(),
-               counts={s: sum(r['status'] == s for r in res) for s in ('done', 'skipped', 'failed')}, files=[str(f) for f in files], pdf=str(pdf))
+               counts=status_counts(res), files=[str(f) for f in files], pdf=str(pdf))
     atomic_write_json(Path(output_dir) / 'reproduce.json', out)
     return out

@@ -8,23 +8,15 @@ cluster (`ray start --head` on the head node, `ray start --address=<head>:6379` 
 then be storage every node sees. A failed run (or a dead worker) is reported and the others go on; the rerun
 resumes it. Exits 1 if any run failed.
 """
-import argparse
-
 from safekd.reproduction import sweep
+from scripts.sweep import parser
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog='python -m scripts.run_all', description=__doc__.splitlines()[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    p.add_argument('--sweep', required=True, help='a sweep YAML file (configs/sweeps/)')
+    p = parser('python -m scripts.run_all', __doc__)
     p.add_argument('--gpus', help='local GPU indices, e.g. 0,1,2 (default: all)')
     p.add_argument('--jobs', type=int, help='runs at once (default: one per GPU, else 1)')
     p.add_argument('--address', help="an existing Ray cluster: 'auto' or host:port")
-    p.add_argument('--skip-existing', action='store_true', help='skip runs that are complete with the same config')
-    p.add_argument('--notebook', action='store_true', help='run every run through papermill; keep run.ipynb in its folder')
-    p.add_argument('--fast', action='store_true', default=None, help='apply configs/fast.yaml to every run')
-    p.add_argument('--dry-run', action='store_true', help='print the runs, train nothing')
-    p.add_argument('--output-dir', help='where the runs go (default: results)')
     a = p.parse_args(argv)
     try:
         res = sweep(a.sweep, a.fast, a.dry_run, a.notebook, a.output_dir, a.skip_existing, engine='ray',

@@ -13,9 +13,10 @@ import argparse
 from safekd.reproduction import sweep
 
 
-def parser(prog='python -m scripts.sweep'):
-    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+def parser(prog='python -m scripts.sweep', doc=__doc__):
+    "The flags scripts.sweep and scripts.run_all share."
+    p = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
     p.add_argument('--sweep', required=True, help='a sweep YAML file (configs/sweeps/)')
     p.add_argument('--fast', action='store_true', default=None, help='apply configs/fast.yaml to every run')
     p.add_argument('--dry-run', action='store_true', help='print the runs, train nothing')
