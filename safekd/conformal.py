@@ -387,7 +387,7 @@ def constraints(risk, epsilon, budget=None, flops=None) -> list: # a RISKS key o
     out = [(r, float(e)) for r, e in zip(rs, es)]
     if budget is None: return out
     if flops is None: raise ValueError("a FLOPs budget needs flops= (each exit's cumulative FLOPs, e.g. net.exit_flops(shape))")
-    if not (isinstance(budget, (int, float)) and 0 < budget <= 1): raise ValueError(f"budget is a share of the final exit's FLOPs in (0, 1], got {budget!r}")
+    if not (isinstance(budget, (int, float)) and 0 < budget < 1): raise ValueError(f"budget is a share of the final exit's FLOPs in (0, 1) (1 always holds: leave it unset), got {budget!r}")
     return out + [('flops_budget', float(budget))]
 
 def constraint_meta(name: str) -> dict: return BUDGET if name == 'flops_budget' else RISKS[name].registry_meta  # a constraint's name
