@@ -11,9 +11,9 @@ __all__ = ['RISKS', 'SCORE_RANGE', 'PATHS', 'CALIBRATORS', 'PROCEDURES', 'BUDGET
            'rate_path', 'binom_cdf', 'hb_pvalue', 'wsr_capital', 'wsr_pvalue', 'ltt_stats', 'crc_stats', 'ucb_stats',
            'fixed_sequence_test', 'bonferroni_test', 'holm_test', 'multistart_test', 'learned_test',
            'min_calibration_size', 'ExitCalibration', 'UncertifiedWarning', 'path_data', 'trim_path', 'constraints',
-           'constraint_meta', 'constraint_tables', 'learned_order', 'calibrate', 'synthetic_exits', 'synthetic_risk',
-           'naive_config', 'simulate', 'simulation_table', 'audit', 'softmax_rule', 'tuned_rule', 'patience_rule',
-           'msdnet_rule', 'safekd_rule', 'evaluate_policy', 'run_baselines']
+           'constraint_meta', 'constraint_tables', 'pass_probabilities', 'best_chain', 'learned_order', 'calibrate',
+           'synthetic_exits', 'synthetic_risk', 'naive_config', 'simulate', 'simulation_table', 'audit', 'softmax_rule',
+           'tuned_rule', 'patience_rule', 'msdnet_rule', 'safekd_rule', 'evaluate_policy', 'run_baselines']
 
 # %% ../nbs/06_conformal.ipynb #f9f0044c
 import math, time, warnings
@@ -208,14 +208,14 @@ def _ltt_p(x, w, epsilon, binary, pvalue, level, seed):
     "LTT p-value of each row of clipped losses x (m, n), over the samples in mask w."
     kind = check_choice(pvalue, ['auto', 'binomial', 'hb', 'wsr'], 'pvalue')
     if kind == 'binomial' and not binary: raise ValueError("pvalue='binomial' needs 0/1 losses; use 'hb' or 'wsr'")
-    if kind == 'wsr': return wsr_pvalue(x, w, epsilon, level, seed)
+    if kind == 'wsr' or kind == 'auto' and not binary: return wsr_pvalue(x, w, epsilon, level, seed)
     tot, n = _sums(x, w)
-    return binom_cdf(tot, n, epsilon) if kind == 'binomial' or kind == 'auto' and binary else hb_pvalue(tot, n, epsilon)
+    return binom_cdf(tot, n, epsilon) if kind in ('binomial', 'auto') else hb_pvalue(tot, n, epsilon)
 
 CALIBRATORS = Registry('calibrator')
 
 @CALIBRATORS.register('ltt', stat='p_value', options=('pvalue',), uses_delta=True)
-def ltt_stats(L, w, *, epsilon, level, binary=True, report=True, seed=0, pvalue='auto'): # (m, n) losses; mask or None; risk level; test level; 0/1 losses?; unused; order seed (wsr); 'auto', 'binomial', 'hb' or 'wsr'
+def ltt_stats(L, w, *, epsilon, level, binary=True, report=True, seed=0, pvalue='auto'): # (m, n) losses; mask or None; risk level; test level; 0/1 losses?; unused; order seed (wsr); 'auto' (binomial for 0/1, else wsr), 'binomial', 'hb' or 'wsr'
     "Learn-then-Test: (p-value of H0: R > epsilon, the same p-value reported) for every configuration."
     p = _ltt_p(L.clamp(0, 1), w, epsilon, binary, pvalue, level, seed)
     return p, p
@@ -435,6 +435,11 @@ def _reason(cons, method, n, T, values, stat, rejected, stat_name, delta, option
     b = 1 + int(stat[1:].argmin()) if method != 'crc' else 1
     v = ', '.join(f"{c} {float(values[i][b]):.4g}" for i, (c, _) in enumerate(cons))
     head = ('; '.join(fin) + ' (the final exit alone fails), and ') if fin else ''
+    if 'flops_budget' in dict(cons):
+        meets = torch.stack([values[i] <= e for i, (c, e) in enumerate(cons) if c != 'flops_budget']).all(0)
+        cheap = float(values[-1][meets].min()) if meets.any() else math.nan
+        head += (f"the cheapest configuration meeting the risk levels empirically uses a FLOPs share of {cheap:.3g} > budget={cons[-1][1]}, and "
+                 if cheap > cons[-1][1] else '')
     return (f"{head}no early-exit configuration passed ({_levels(cons)}, delta={delta:.3g}): the most promising, thresholds {T[b].tolist()}, "
             f"has empirical {v} and {stat_name} {float(stat[b]):.3g}")
 
@@ -470,23 +475,62 @@ def _split_options(method: str, delta: float, options: dict): # CALIBRATORS key;
     else: g['procedure'] = None
     return g, {k: v for k, v in options.items() if k in own}
 
-# %% ../nbs/06_conformal.ipynb #24f38cc1
-def learned_order(T, tune: Outcomes, cons: list, n_test: int, flops=None) -> torch.Tensor: # (m, K-1) path; tuning outcomes; (name, level) pairs; samples tested on; K FLOPs
-    "The test order learned on the tuning split: by p-value predicted at the test size (HB), each one cheaper than all before it first."
-    E, K, scale, ps = config_exits(tune.scores, T), len(tune.scores), n_test / max(tune.scores.shape[1], 1), []
+# %% ../nbs/06_conformal.ipynb #55d18e41
+def _critical(n, epsilon: float, delta: float, binary: bool): # (m,) test sizes; risk level; test level; 0/1 losses?
+    "The largest mean loss whose p-value at n samples is <= delta (binomial tail for 0/1 losses, HB otherwise), per row."
+    lo, hi = torch.zeros_like(n), torch.full_like(n, float(epsilon))
+    pv = (lambda c: binom_cdf(c * n, n, epsilon)) if binary else (lambda c: hb_pvalue(c * n, n, epsilon))
+    for _ in range(30):
+        mid = (lo + hi) / 2; ok = pv(mid) <= delta
+        lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
+    return lo
+
+def pass_probabilities(E, tune: Outcomes, cons: list, n_test: int, delta: float, flops=None) -> torch.Tensor: # (m, n_t) tuning exits; tuning outcomes; constraints; test size; level; K FLOPs
+    "Each configuration's predicted chance of passing its test on n_test samples (normal approximation, product over constraints)."
+    K, n_t, q = len(tune.scores), tune.scores.shape[1], torch.ones(len(E), dtype=torch.float64)
+    for (c, e), tab in zip(cons, constraint_tables(tune, cons, flops)):
+        m = constraint_meta(c); w = E < K - 1 if m['conditional'] else None
+        x = tab.gather(0, E).clamp(0, 1).double(); (tot, cnt), sq = _sums(x, w), _sums(x ** 2, w)[0]
+        mean, nt = tot / cnt.clamp(min=1), cnt * n_test / max(n_t, 1)
+        sd = ((sq / cnt.clamp(min=1) - mean ** 2).clamp(min=1e-6) * (1 / cnt.clamp(min=1) + 1 / nt.clamp(min=1))).sqrt()
+        qc = torch.special.ndtr((_critical(nt, e, delta, m['binary']) - mean) / sd).masked_fill(cnt == 0, 0.)
+        if m['zero_at_final']: qc[0] = 1.
+        q = q * qc
+    return q
+
+# %% ../nbs/06_conformal.ipynb #d8eff24c
+def best_chain(q, gain, rho=None) -> torch.Tensor: # (m,) pass probabilities; (m,) savings; (m, m) correlations of the tests, or None (independent)
+    "The chain (savings rising) maximising the expected saving of fixed-sequence testing along it: a backward dynamic programme."
+    idx = gain.argsort(stable=True); q, gain = q[idx].double(), gain[idx].double(); m = len(q)
+    rho = None if rho is None else rho[idx][:, idx].double().clamp(0, 1)
+    g, nxt, base = torch.zeros(m + 1, dtype=torch.float64), [-1] * (m + 1), torch.cat([gain, gain.new_zeros(1)])  # node m: the start
+    for j in [*range(m - 1, -1, -1), m]:
+        p = q if j == m or rho is None else rho[j] * (q / q[j].clamp(min=1e-12)).clamp(max=1) + (1 - rho[j]) * q   # P(pass k | passed j)
+        v = torch.where(gain > base[j], p * (gain - base[j] + g[:m]), -1.); k = int(v.argmax())
+        if v[k] > 0: g[j], nxt[j] = v[k], k
+    chain, j = [], m
+    while nxt[j] >= 0: j = nxt[j]; chain.append(int(idx[j]))
+    return torch.tensor(chain, dtype=torch.long)
+
+def _correlations(L): # (m, n) losses
+    "Pearson correlation of the rows (1 where a row is constant), for the chain's conditional pass probabilities."
+    x = L.double() - L.double().mean(1, keepdim=True); c = x @ x.T / max(L.shape[1], 1); sd = c.diagonal().sqrt()
+    r = c / (sd[:, None] * sd[None]).clamp(min=1e-12)
+    return torch.where((sd[:, None] > 0) & (sd[None] > 0), r, 1.)
+
+def learned_order(T, tune: Outcomes, cons: list, n_test: int, delta: float, flops=None) -> torch.Tensor: # (m, K-1) path; tuning outcomes; constraints; test size; level; K FLOPs
+    "The test order learned on the tuning split: lambda_0 when true by construction, the best chain, then the rest by predicted pass probability."
     if tune.labels is None and any(constraint_meta(c)['needs_labels'] for c, _ in cons):
         raise ValueError("procedure 'learned' learns its order on path_probs, and a risk here needs labels: pass path_labels=, or choose another procedure")
-    for (c, e), tab in zip(cons, constraint_tables(tune, cons, flops)):
-        m = constraint_meta(c); tot, cnt = _sums(tab.gather(0, E).clamp(0, 1), E < K - 1 if m['conditional'] else None)
-        p = hb_pvalue(tot * scale, cnt * scale, e)
-        if m['zero_at_final']: p[0] = 0.
-        ps.append(p)
-    order = torch.stack(ps).max(0).values.sort(stable=True).indices
-    cost = _flops_rel(flops, K)[E].mean(1)[order]                                   # predicted cost, in test order
-    front = cost < torch.cat([cost.new_full((1,), math.inf), cost.cummin(0).values[:-1]])   # cheaper than every config before it
-    return torch.cat([order[front], order[~front]])
-#%%code
-#| export
+    E = config_exits(tune.scores, T); q = pass_probabilities(E, tune, cons, n_test, delta, flops)
+    L = sum(tab.gather(0, E).clamp(0, 1).double() for tab in constraint_tables(tune, cons, flops))
+    chain = best_chain(q, 1 - _flops_rel(flops, len(tune.scores))[E].mean(1), _correlations(L))
+    first = [0] if all(constraint_meta(c)['zero_at_final'] for c, _ in cons) else []
+    used = torch.zeros(len(T), dtype=torch.bool); used[chain] = True; used[first] = True
+    rest = (~used).nonzero()[:, 0]; rest = rest[q[rest].argsort(descending=True, stable=True)]
+    return torch.cat([torch.tensor(first, dtype=torch.long), chain, rest])
+
+# %% ../nbs/06_conformal.ipynb #72461108
 def _decide(dec, cons, metas, proc, delta, order, starts):
     "(rejected (m,), joint statistic (m,)) from the per-constraint decision statistics (p-values, or crc bounds)."
     for i, m in enumerate(metas):
@@ -507,7 +551,7 @@ def _calibrate(o: Outcomes, *, cons, delta, method, flops=None, report=True, **o
     E = config_exits(test.scores, T)
     Ls = [tab.gather(0, E) for tab in constraint_tables(test, cons, flops)]; ws = [E < K - 1 if m['conditional'] else None for m in metas]
     outs = [cal(L, w, epsilon=e, level=delta, binary=m['binary'], report=report, seed=g['seed'], **own) for L, w, (_, e), m in zip(Ls, ws, cons, metas)]
-    rejected, stat = _decide(torch.stack([s for s, _ in outs]), cons, metas, proc, delta, learned_order(T, tune, cons, n, flops) if learn else None, g['starts'])
+    rejected, stat = _decide(torch.stack([s for s, _ in outs]), cons, metas, proc, delta, learned_order(T, tune, cons, n, delta, flops) if learn else None, g['starts'])
     cost = rel[E].mean(1)
     j = (int(torch.where(rejected, cost, math.inf).argmin()) if rejected.any() else 0) if proc else max(int(rejected.sum()) - 1, 0)
     values, k = [config_risks(L, w) for L, w in zip(Ls, ws)], E[j]
@@ -606,7 +650,7 @@ SIM_SCENARIOS = {   # the simulation table's scenarios: calibrate's risk/epsilon
 }
 SIM_PROCEDURES = dict(fixed_sequence=('ltt', dict(procedure='fixed_sequence')), bonferroni=('ltt', dict(procedure='bonferroni')),
                       holm=('ltt', dict(procedure='holm')), multistart=('ltt', dict(procedure='multistart')), learned=('ltt', {}),
-                      ucb_wsr=('ucb', dict(bound='wsr')), crc=('crc', {}))   # name -> (method, options); 'learned' is the default
+                      learned_hb=('ltt', dict(pvalue='hb')), ucb_wsr=('ucb', dict(bound='wsr')), crc=('crc', {}))   # name -> (method, options); 'learned' is the default
 
 # %% ../nbs/06_conformal.ipynb #ea08d751
 def _population(o: Outcomes, tabs, conds, T, chunk: int = 64): # pool outcomes; loss tables; conditional flags; (m, K-1) configurations; rows at a time

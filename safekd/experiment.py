@@ -10,13 +10,14 @@ __all__ = ['OPEN_SECTIONS', 'VECTOR_MODEL', 'SLOTS', 'IGNORED_KEYS', 'RERUN_IGNO
            'config_diff', 'teacher_config', 'run_lock', 'check_cached_run', 'resumable', 'teacher_kind',
            'build_teacher', 'needs_teacher_run', 'no_teacher', 'self_teacher', 'ema_teacher', 'ckpt_teacher',
            'run_teacher', 'exit_logits', 'RunEval', 'run_eval', 'calibration_grid', 'calibrate_settings',
-           'early_exit_split', 'setting_report', 'wallclock', 'calibration_step', 'reliability_step', 'robustness_step',
-           'check_post_training', 'check_config', 'exit_stats', 'calibration_summary', 'exit_accuracies', 'Stopwatch',
-           'test_exits', 'finish_run', 'run', 'experiment_template', 'execute_template', 'run_notebook', 'experiment',
-           'read_run', 'plot_run', 'plot_calibration', 'best_baseline', 'run_report']
+           'early_exit_split', 'setting_report', 'wallclock', 'calibration_step', 'reliability_step', 'monitor_shift',
+           'shift_comparison', 'robustness_step', 'check_post_training', 'check_config', 'exit_stats',
+           'calibration_summary', 'exit_accuracies', 'Stopwatch', 'test_exits', 'finish_run', 'run',
+           'experiment_template', 'execute_template', 'run_notebook', 'experiment', 'read_run', 'plot_run',
+           'plot_calibration', 'best_baseline', 'run_report']
 
 # %% ../nbs/08_experiment.ipynb #8425a32c
-import copy, fcntl, json, os, time, warnings
+import copy, dataclasses, fcntl, json, os, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -37,10 +38,11 @@ from .data import DATASETS, Data, Split, batches, list_datasets, load_data
 from .wrapper import SCORES, MultiExitNet, build_model, early_exit_timing, exit_indices, list_models
 from .training import (AMP_DTYPES, METHODS, OPTIMIZERS, SCHEDULES, EMATeacher, FrozenTeacher, SelfTeacher, Trainer, build_method, list_methods, load_checkpoint,
                              load_model)
-from .conformal import (CALIBRATORS, RISKS, ExitCalibration, UncertifiedWarning, calibrate, evaluate_policy, outcomes,
-                              run_baselines)
-from .robustness import (apply_temperature, calibration_metrics, corrupted_test, fit_temperatures, list_corruptions,
-                               reliability_per_exit, shift_eval)
+from .conformal import (CALIBRATORS, PROCEDURES, RISKS, ExitCalibration, UncertifiedWarning, calibrate, evaluate_policy, loss_table,
+                              outcomes, run_baselines, synthetic_exits)
+from .robustness import (apply_temperature, calibration_metrics, constraint_values, corrupted_test, fit_temperatures, list_corruptions,
+                               mixture_corrupt, reliability_per_exit, shift_entries, shift_eval, shift_guarantee, shift_text)
+from .monitor import RiskMonitor, audit_mask
 
 # %% ../nbs/08_experiment.ipynb #915b5076
 OPEN_SECTIONS = ('method_args', 'options')  # sections whose keys are checked elsewhere (build_method, calibrate)
@@ -262,19 +264,39 @@ def run_eval(net: MultiExitNet, data: Data, device='cpu', batch_size: int = 256,
     return RunEval(net, data, torch.device(device), batch_size, lg)
 
 # %% ../nbs/08_experiment.ipynb #9625bee2
-def calibration_grid(epsilon, delta) -> list: # risk levels; failure probabilities (a float or a list of floats each)
-    "Every (epsilon, delta) pair, epsilon-major."
-    as_list = lambda v: [float(x) for x in (v if isinstance(v, (list, tuple)) else [v])]
-    return [(e, d) for e in as_list(epsilon) for d in as_list(delta)]
+def _floats(v): return [float(x) for x in (v if isinstance(v, (list, tuple)) else [v])]   # a float or a list -> a list of floats
 
-def calibrate_settings(probs, labels=None, *, epsilon, delta, risk: str = 'consistency', method: str = 'ltt', # (K, n, C) cal probabilities; labels; levels; failure probabilities; RISKS key; CALIBRATORS key
-                       score: str = 'maxprob', flops=None, options: dict | None = None) -> list: # SCORES key; K cumulative FLOPs; calibrate's options
-    "`calibrate` for every (epsilon, delta) pair; an uncertified pair is logged with its reason."
+def calibration_grid(epsilon,              # risk levels: a float or a list; with a list of risks, a list of lists (one level per risk)
+                     delta,                # failure probabilities: a float or a list
+                     risk='consistency',   # a RISKS key, or a list of them certified jointly
+                    ) -> list:             # (epsilon, delta) settings; epsilon a list of floats with a list of risks
+    "Every (epsilon, delta) setting, epsilon-major; with a list of risks each epsilon entry is a list of one level per risk."
+    if isinstance(risk, str): return [(e, d) for e in _floats(epsilon) for d in _floats(delta)]
+    if not risk: raise ValueError(f"calibration.risk is a RISKS key or a non-empty list of them, got {risk!r}")
+    es = list(epsilon) if isinstance(epsilon, (list, tuple)) else [epsilon]
+    bad = [e for e in es if not isinstance(e, (list, tuple)) or len(e) != len(risk)]
+    if bad: raise ValueError(f"with the risks {list(risk)}, every calibration.epsilon entry must be a list of {len(risk)} levels, one per risk "
+                                         f"(e.g. {[[0.05] * len(risk)]}); got {bad or es} in epsilon={es}")
+    return [(_floats(e), d) for e in es for d in _floats(delta)]
+
+def calibrate_settings(probs,                        # (K, n, C) calibration probabilities
+                       labels=None,                  # (n,) labels, or None for label-free risks
+                       *,
+                       epsilon,                      # risk levels (calibration_grid)
+                       delta,                        # failure probabilities
+                       risk='consistency',           # a RISKS key, or a list of them certified jointly
+                       method: str = 'ltt',          # a CALIBRATORS key
+                       score: str = 'maxprob',       # a SCORES key
+                       flops=None,                   # K cumulative FLOPs
+                       budget: float | None = None,  # joint bound on the expected FLOPs share in (0, 1) (None: none)
+                       options: dict | None = None,  # calibrate's other options (procedure, path, grid, ...)
+                      ) -> list:                     # one ExitCalibration per setting
+    "`calibrate` for every setting of `calibration_grid`; an uncertified setting is logged with its reason."
     out, log = [], get_logger('safekd.experiment')
-    for e, d in calibration_grid(epsilon, delta):
+    for e, d in calibration_grid(epsilon, delta, risk):
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore', UncertifiedWarning)      # logged below instead, once per pair
-            c = calibrate(probs, labels, epsilon=e, delta=d, risk=risk, method=method, score=score, flops=flops, **(options or {}))
+            warnings.simplefilter('ignore', UncertifiedWarning)      # logged below instead, once per setting
+            c = calibrate(probs, labels, epsilon=e, delta=d, risk=risk, method=method, score=score, flops=flops, budget=budget, **(options or {}))
         if not c.certified: log.warning(f"{method}/{risk} epsilon={e} delta={d}: every sample goes to the final exit ({c.reason})")
         out.append(c)
     return out
@@ -285,14 +307,21 @@ def early_exit_split(ev: RunEval, split: Split, thresholds, score: str = 'maxpro
     ev.net.eval()
     return torch.cat([ev.net.early_exit(x, thresholds, score, temperatures)[1].cpu() for x, _ in ev.batches(split)])
 
-def setting_report(probs, labels, exit_idx, c: ExitCalibration, flops, plain_flops: float) -> dict: # (K, n, C) test probs; labels; real exits; the calibration; K cumulative FLOPs; plain backbone FLOPs
-    "Test figures of one calibrated setting from the exits real early exit took."
+def setting_report(probs,               # (K, n, C) test probabilities
+                   labels,              # (n,) test labels
+                   exit_idx,            # (n,) the exits real early exit took
+                   c: ExitCalibration,  # the calibrated setting
+                   flops,               # K cumulative FLOPs
+                   plain_flops: float,  # the plain backbone's FLOPs
+                  ) -> dict:            # the setting's test figures
+    "Test figures of one calibrated setting from the exits real early exit took, every certified constraint's test value among them."
     r = evaluate_policy(probs, labels, exit_idx=exit_idx, flops=flops)
     sim = exit_indices(outcomes(probs, score=c.score).scores, c.thresholds)
     fl = float(torch.tensor(r['exit_shares'], dtype=torch.float64) @ torch.tensor(flops, dtype=torch.float64))
     risk = r['risks'][c.risk]
-    return dict(epsilon=c.epsilon, delta=c.delta, certified=c.certified, thresholds=c.thresholds, exit_shares=r['exit_shares'],
-                accuracy=r['accuracy'], test_risk=risk, within_epsilon=risk is not None and risk <= c.epsilon, risks=r['risks'],
+    return dict(risk=c.risk, epsilon=c.epsilon, delta=c.delta, budget=c.budget, certified=c.certified, thresholds=c.thresholds,
+                exit_shares=r['exit_shares'], accuracy=r['accuracy'], test_risk=risk, within_epsilon=risk is not None and risk <= c.epsilon,
+                risks=r['risks'], constraints=c.constraints, test_constraints=constraint_values(r, c.constraints, 'test_value'),
                 expected_flops=fl, expected_flops_share=r['expected_flops_share'], flops_speedup=plain_flops / fl,
                 matches_simulation=float((exit_idx == sim).double().mean()))
 
@@ -307,47 +336,85 @@ def wallclock(ev: RunEval, split: Split, thresholds: dict, *, batch_sizes=(1, 25
     return out
 
 # %% ../nbs/08_experiment.ipynb #32f7e69b
-def _variants(temperatures) -> list: # per-exit temperatures or None
-    "(name, temperatures) of the raw softmax and, when temperatures are given, the temperature-scaled one."
-    return [('raw', None)] + ([('temperature', list(temperatures))] if temperatures is not None else [])
+def _variants(temperatures,  # per-exit temperatures or None
+              shift=None,    # the shift mixture or None
+             ) -> list:      # (name, temperatures) per variant
+    "The raw softmax, the temperature-scaled one (with temperatures) and the one calibrated under the shift (with a shift)."
+    return [('raw', None)] + ([('temperature', list(temperatures))] if temperatures is not None else []) + ([('shift', None)] if shift else [])
 
 def _probs(logits, T=None): return logits.softmax(-1) if T is None else apply_temperature(logits, T)   # (K, n, C) -> probabilities
 
-def _log_settings(variant: str, rows: list, risk: str): # variant name; its setting rows; risk name
+def _mixture_logits(ev: RunEval, split: Split, shift, seed: int): # run state; a split of images; the shift mixture; its seed
+    "Every exit's logits (K, n, C) on the split's images under the seeded shift mixture, quantised to 8 bits like the corrupted test images."
+    if split.x.ndim != 4: raise ValueError(f"calibration.shift needs image data; dataset {ev.data.info.name!r} has inputs of shape {tuple(split.x.shape[1:])}")
+    x = split.x.float() / (255 if split.x.dtype == torch.uint8 else 1)
+    xs = Split((mixture_corrupt(x, shift, seed)[0] * 255).round().to(torch.uint8), split.y)
+    return exit_logits(ev.net, xs, batch_size=ev.batch_size, device=ev.device, mean=ev.data.info.mean, std=ev.data.info.std)[0]
+
+def _log_settings(variant: str, rows: list): # variant name; its setting rows
     "One log line summing up a variant's calibrated settings."
     span = lambda k, f: f"{min(r[k] for r in rows):{f}}-{max(r[k] for r in rows):{f}}"
     get_logger('safekd.experiment').info(f"calibrated ({variant}): {sum(r['certified'] for r in rows)}/{len(rows)} settings certified, "
-                                         f"test {risk} risk {span('test_risk', '.4f')}, FLOPs speedup {span('flops_speedup', '.2f')}x")
+                                         f"test {rows[0]['risk']} risk {span('test_risk', '.4f')}, FLOPs speedup {span('flops_speedup', '.2f')}x")
 
-def _baselines(probs: dict, labels: dict, c: ExitCalibration, risk: str, flops, plain_flops: float) -> dict: # split -> probs; split -> labels; setting; risk; FLOPs
-    "The uncertified baselines at the setting's epsilon (and delta), with their FLOPs speedups."
-    b = run_baselines(probs['val'], labels['val'], probs['test'], labels['test'], flops, c.epsilon, delta=c.delta, risk=risk)
+def _baselines(probs: dict, labels: dict, c: ExitCalibration, flops, plain_flops: float) -> dict: # split -> probs; split -> labels; setting; FLOPs
+    "The uncertified baselines at the setting's (first) risk and epsilon (and delta), with their FLOPs speedups."
+    b = run_baselines(probs['val'], labels['val'], probs['test'], labels['test'], flops, c.epsilon, delta=c.delta, risk=c.risk)
     for r in b.values(): r['flops_speedup'] = plain_flops / (r['expected_flops_share'] * flops[-1])
     return b
 
 # %% ../nbs/08_experiment.ipynb #9422ffdb
-def calibration_step(ev: RunEval, out_dir, *, temperatures=None, enable: bool = True, epsilon=(.01, .02, .05), delta=(.01, .05, .1), # run state; run folder; per-exit temperatures; on?; levels; failure probabilities
-                     risk: str = 'consistency', method: str = 'ltt', score: str = 'maxprob', options: dict | None = None, # RISKS key; CALIBRATORS key; SCORES key; calibrate's options
-                     temperature_scaling: bool = False, baselines: bool = True, timing_batches=(1, 256), timing_samples: int = 128, timing_reps: int = 3) -> dict: # (read by the caller); baselines?; wall-clock batch sizes; images; rounds
-    "Calibrate every setting, run it for real on test, time it, add the baselines; writes risk_calibration.json."
+def _variant_rows(ev: RunEval, name: str, T, P: dict, labels: dict, cals: list, *, score: str, shift=None, baselines: bool = True, # run state; variant; its temperatures; split -> its probabilities; split -> labels; its calibrations; SCORES key; its shift; baselines?
+                  timing_batches=(1, 256), timing_samples: int = 128, timing_reps: int = 3) -> tuple: # wall-clock batch sizes; images; rounds
+    "Real early exit on test, wall-clock timing and baselines of one variant's calibrated settings: (timing, rows)."
+    uniq = {json.dumps(c.thresholds): c.thresholds for c in cals}
+    wc = wallclock(ev, ev.data.test, uniq, batch_sizes=timing_batches, samples=timing_samples, reps=timing_reps, score=score, temperatures=T)
+    exits = {key: early_exit_split(ev, ev.data.test, t, score, T) for key, t in uniq.items()}   # real early exit, once per vector
+    rows = []
+    for c in cals:
+        key = json.dumps(c.thresholds); t = {b: w['settings'][key] for b, w in wc.items()}
+        r = dict(variant=name, temperatures=T, shift=shift, **setting_report(P['test'], labels['test'], exits[key], c, ev.flops, ev.plain_flops))
+        r['wallclock'] = {b: dict(speedup=v['speedup'], flops_speedup=v['flops_speedup'], speedup_vs_ideal=v['speedup_vs_ideal'], n=wc[b]['n']) for b, v in t.items()}
+        if baselines: r['baselines'] = _baselines(P, labels, c, ev.flops, ev.plain_flops)
+        rows.append(r)
+    _log_settings(name, rows)
+    return {b: dict(plain_s=w['plain_s'], multiexit_s=w['multiexit_s'], n=w['n'], reps=w['reps']) for b, w in wc.items()}, rows
+
+# %% ../nbs/08_experiment.ipynb #31445b48
+def calibration_step(ev: RunEval,                      # run state
+                     out_dir,                          # run folder
+                     *,
+                     temperatures=None,                # per-exit temperatures (the 'temperature' variant), or None
+                     enable: bool = True,              # calibrate at all
+                     epsilon=(.01, .02, .05),          # risk levels (with a list of risks, lists of one level per risk)
+                     delta=(.01, .05, .1),             # failure probabilities
+                     risk='consistency',               # a RISKS key, or a list of them certified jointly
+                     method: str = 'ltt',              # a CALIBRATORS key
+                     score: str = 'maxprob',           # a SCORES key
+                     budget: float | None = None,      # joint bound on the expected FLOPs share in (0, 1) (None: none)
+                     options: dict | None = None,      # calibrate's other options (procedure, path, grid, ...)
+                     shift=None,                       # [{corruption, severity}, ...]: also calibrate on the cal images under this mixture
+                     shift_seed: int = 0,              # the mixture's seed (a run passes robustness.seed)
+                     temperature_scaling: bool = False,  # (read by the caller, which fits the temperatures)
+                     baselines: bool = True,           # evaluate the uncalibrated baselines
+                     timing_batches=(1, 256),          # wall-clock batch sizes ([]: none)
+                     timing_samples: int = 128,        # test images per timing pass
+                     timing_reps: int = 3,             # timed rounds (median)
+                    ) -> dict:                         # meta, timing per variant, one row per variant and setting
+    "Calibrate every setting of every variant, run it for real on test, time it, add the baselines; writes risk_calibration.json."
     if not enable: return {}
-    labels = {s: y for s, (_, y) in ev.logits.items()}; fl, pf = ev.flops, ev.plain_flops; rows, full, timing = [], {}, {}
-    for name, T in _variants(temperatures):
-        P = {s: _probs(lg, T) for s, (lg, _) in ev.logits.items()}
-        cals = calibrate_settings(P['cal'], labels['cal'], epsilon=epsilon, delta=delta, risk=risk, method=method, score=score, flops=fl, options=options)
+    labels, rows, full, timing = {s: y for s, (_, y) in ev.logits.items()}, [], {}, {}
+    shifted = {'shift': _mixture_logits(ev, ev.data.cal, shift, shift_seed)} if shift else {}   # variant -> its calibration logits
+    for name, T in _variants(temperatures, shift):
+        P = {s: _probs(lg, T) for s, (lg, _) in ev.logits.items()} | ({'cal': _probs(shifted[name], T)} if name in shifted else {})
+        cals = calibrate_settings(P['cal'], labels['cal'], epsilon=epsilon, delta=delta, risk=risk, method=method, score=score, flops=ev.flops, budget=budget, options=options)
+        if name in shifted: cals = [dataclasses.replace(c, guarantee=shift_guarantee(c.guarantee, shift, shift_seed)) for c in cals]
         full[name] = [c.to_dict() for c in cals]
-        uniq = {json.dumps(c.thresholds): c.thresholds for c in cals}
-        wc = wallclock(ev, ev.data.test, uniq, batch_sizes=timing_batches, samples=timing_samples, reps=timing_reps, score=score, temperatures=T)
-        timing[name] = {b: dict(plain_s=w['plain_s'], multiexit_s=w['multiexit_s'], n=w['n'], reps=w['reps']) for b, w in wc.items()}
-        exits = {key: early_exit_split(ev, ev.data.test, t, score, T) for key, t in uniq.items()}   # real early exit, once per vector
-        for c in cals:
-            key = json.dumps(c.thresholds); t = {b: w['settings'][key] for b, w in wc.items()}
-            r = dict(variant=name, temperatures=T, **setting_report(P['test'], labels['test'], exits[key], c, fl, pf))
-            r['wallclock'] = {b: dict(speedup=v['speedup'], flops_speedup=v['flops_speedup'], speedup_vs_ideal=v['speedup_vs_ideal'], n=wc[b]['n']) for b, v in t.items()}
-            if baselines: r['baselines'] = _baselines(P, labels, c, risk, fl, pf)
-            rows.append(r)
-        _log_settings(name, [r for r in rows if r['variant'] == name], risk)
-    meta = dict(risk=risk, method=method, score=score, split='cal', n_cal=len(ev.data.cal), n_test=len(ev.data.test), temperatures=temperatures)
+        timing[name], new = _variant_rows(ev, name, T, P, labels, cals, score=score, shift=shift if name in shifted else None, baselines=baselines,
+                                          timing_batches=timing_batches, timing_samples=timing_samples, timing_reps=timing_reps)
+        rows += new
+    meta = dict(risk=risk, method=method, score=score, budget=budget, split='cal', n_cal=len(ev.data.cal), n_test=len(ev.data.test),
+                temperatures=temperatures, shift=shift, shift_seed=shift_seed if shift else None)
     atomic_write_json(Path(out_dir) / 'risk_calibration.json', dict(meta, settings=full))
     return dict(meta, timing=timing, settings=rows)
 
@@ -361,6 +428,30 @@ def reliability_step(ev: RunEval, out_dir, temperatures=None, n_bins: int = 15) 
     atomic_write_json(Path(out_dir) / 'reliability.json', out)
     return out
 
+# %% ../nbs/08_experiment.ipynb #1be7b15c
+def monitor_shift(clean,                  # (probs (K, n, C), labels (n,) or None) of the clean test inputs
+                  shifted,                # (probs, labels) of a shifted copy of them
+                  setting: dict,          # one calibrated setting: risk, epsilon, thresholds, score
+                  *,
+                  fraction: float = .1,   # share of the inputs audited
+                  alpha: float = .01,     # the monitor's false-alarm probability
+                  seed: int = 0,          # seed of the stream order and the audit draws
+                 ) -> dict | None:        # the stream's figures, or None for a conditional risk
+    "A simulated deployment, clean then shifted inputs, audited on a random fraction and read by a RiskMonitor at the setting's epsilon."
+    risk = setting['risk']
+    if RISKS[risk].registry_meta['conditional']: return None                        # a ratio, not the mean of a per-sample loss
+    g, parts = np.random.default_rng(seed), []
+    for P, Y in (clean, shifted):
+        o = outcomes(P, Y, setting.get('score', 'maxprob')); k = exit_indices(o.scores, [float(t) for t in setting['thresholds']])
+        L = loss_table(risk, o).gather(0, k[None])[0].clamp(0, 1).double()
+        parts.append(L[torch.from_numpy(g.permutation(len(L)))])
+    x, n0 = torch.cat(parts).numpy(), len(parts[0])
+    pos = np.flatnonzero(audit_mask(g, len(x), fraction))
+    m = RiskMonitor(setting['epsilon'], alpha); m.update(x[pos], pos); at = m.alarm_position
+    return dict(risk=risk, epsilon=setting['epsilon'], alpha=alpha, fraction=fraction, n_clean=n0, n_shifted=len(x) - n0, audited=len(pos),
+                clean_risk=float(parts[0].mean()), shifted_risk=float(parts[1].mean()), alarm=m.alarm, alarm_position=None if at is None else int(at),
+                false_alarm=at is not None and at < n0, detected_after=None if at is None or at < n0 else int(at - n0))
+
 # %% ../nbs/08_experiment.ipynb #cc394183
 def _shifted_logits(ev: RunEval, x, y, name: str, severity: int, seed: int, data_dir): # run state; clean images in [0, 1]; labels; corruption; severity; seed; data folder
     "Every exit's logits on one corrupted copy of the images, and where the copy came from."
@@ -371,40 +462,97 @@ def _shifted_logits(ev: RunEval, x, y, name: str, severity: int, seed: int, data
 def _shift_rows(ev: RunEval, calibration: dict | None, logits, labels, **where) -> list: # run state; calibration_step's result; (K, n, C) logits; labels; what the rows describe
     "shift_eval of every variant (raw, temperature-scaled) with its calibrated settings."
     c = calibration or {}
-    sets = lambda v: [dict(r, risk=c['risk'], method=c['method'], score=c['score']) for r in c.get('settings', []) if r['variant'] == v]
-    return [dict(where, variant=v, **shift_eval(_probs(logits, T), labels, sets(v), flops=ev.flops)) for v, T in _variants(c.get('temperatures'))]
+    sets = lambda v: [dict(r, method=c['method'], score=c['score']) for r in c.get('settings', []) if r['variant'] == v]
+    return [dict(where, variant=v, **shift_eval(_probs(logits, T), labels, sets(v), flops=ev.flops)) for v, T in _variants(c.get('temperatures'), c.get('shift'))]
+
+def shift_comparison(rows: list,   # robustness rows of every variant, the clean ones included
+                     shift=None,   # the mixture the 'shift' variant was calibrated under (None: no comparison)
+                    ) -> list:     # one dict per test set (corruption, severity) and setting
+    "Clean-calibrated (raw) against shift-calibrated thresholds on every test set: realised risk, within epsilon, expected FLOPs share."
+    cal = lambda v: {(r['corruption'], r['severity']): r['calibrations'] for r in rows if r['variant'] == v}
+    raw, sh, named = cal('raw'), cal('shift'), set(shift_entries(shift)) if shift else set()
+    pick = lambda p: dict(realised_risk=p['realised_risk'], within_epsilon=p['within_epsilon'], expected_flops_share=p['expected_flops_share'])
+    return [dict(corruption=w[0], severity=w[1], in_shift=w in named, epsilon=a['epsilon'], delta=a['delta'], clean_calibrated=pick(a), shift_calibrated=pick(b))
+            for w in sh for a, b in zip(raw[w], sh[w])]
+
+def _monitor_rows(ev: RunEval, calibration: dict | None, clean, shifted, fraction, alpha, seed, **where) -> list: # run state; calibration_step's result; (logits, labels) clean and shifted; monitor_shift's options; what the rows describe
+    "monitor_shift for every variant's calibrated settings on one shifted test set."
+    c, out = calibration or {}, []
+    for v, T in _variants(c.get('temperatures'), c.get('shift')):
+        pc, ps = (_probs(clean[0], T), clean[1]), (_probs(shifted[0], T), shifted[1])
+        for r in (x for x in c.get('settings', []) if x['variant'] == v):
+            m = monitor_shift(pc, ps, dict(r, score=c['score']), fraction=fraction, alpha=alpha, seed=seed)
+            if m is not None: out.append(dict(where, variant=v, delta=r['delta'], certified=r['certified'], **m))
+    return out
 
 def robustness_step(ev: RunEval, out_dir, calibration: dict | None = None, *, enable: bool = False, corruptions=None, # run state; run folder; calibration_step's result; on?; names (None: all 15)
-                    severities=(1, 2, 3, 4, 5), max_samples: int | None = None, seed: int = 0, data_dir=None) -> dict: # 1..5; first N test images; corruption seed; data folder (for cifar10c)
-    "Exits and calibrated settings under every corruption and severity; writes robustness.json."
+                    severities=(1, 2, 3, 4, 5), max_samples: int | None = None, seed: int = 0, data_dir=None, # 1..5; first N test images; corruption seed; data folder (for cifar10c)
+                    monitor: bool = False, monitor_fraction: float = .1, monitor_alpha: float = .01) -> dict: # monitor_shift per shift and setting?; audited share; false-alarm probability
+    "Exits and calibrated settings under every corruption and severity (and, with `monitor`, a monitored deployment into each); writes robustness.json."
     if not enable: return {}
     test = ev.data.test; n = min(len(test), max_samples or len(test))
     if test.x.ndim != 4: raise ValueError(f"robustness needs image data; dataset {ev.data.info.name!r} has inputs of shape {tuple(test.x.shape[1:])}")
     names, x, y = corruptions or list_corruptions(), test.x[:n].float() / (255 if test.x.dtype == torch.uint8 else 1), test.y[:n]
-    clean, rows, sources = _shift_rows(ev, calibration, ev.logits['test'][0][:, :n], y, corruption=None, severity=0, source='clean'), [], set()
+    clean, rows, sources, mons = _shift_rows(ev, calibration, ev.logits['test'][0][:, :n], y, corruption=None, severity=0, source='clean'), [], set(), []
     for name in names:
         for s in severities:
             (lg, yc), src = _shifted_logits(ev, x, y, name, s, seed, data_dir); sources.add(src.split(':')[0])
             rows += _shift_rows(ev, calibration, lg, yc, corruption=name, severity=s, source=src)
+            if monitor: mons += _monitor_rows(ev, calibration, (ev.logits['test'][0][:, :n], y), (lg, yc), monitor_fraction, monitor_alpha, seed, corruption=name, severity=s)
         get_logger('safekd.experiment').info(f"robustness: {name}, final-exit accuracy by severity "
                                              f"{[round(r['exits'][-1]['accuracy'], 3) for r in rows if r['corruption'] == name and r['variant'] == 'raw']}")
-    out = dict(dataset=ev.data.info.name, n=n, corruptions=list(names), severities=list(severities), seed=seed, sources=sorted(sources), clean=clean, results=rows)
+    shift = (calibration or {}).get('shift')
+    out = dict(dataset=ev.data.info.name, n=n, corruptions=list(names), severities=list(severities), seed=seed, sources=sorted(sources), clean=clean, results=rows,
+               shift=shift, shift_comparison=shift_comparison(clean + rows, shift), monitor=mons if monitor else None)
+    if monitor: get_logger('safekd.experiment').info(f"monitor: alarms on {sum(m['alarm'] and not m['false_alarm'] for m in mons)} of {sum(m['shifted_risk'] > m['epsilon'] for m in mons)} "
+                                                     f"shifted streams whose risk exceeds epsilon; {sum(m['false_alarm'] for m in mons)} false alarms in {len(mons)} streams")
     atomic_write_json(Path(out_dir) / 'robustness.json', out)
     return out
 
 # %% ../nbs/08_experiment.ipynb #c00b76ad
+def _dry_calibrate(c: dict): # the calibration section
+    "`calibrate` once on synthetic exits with the section's first setting: what only calibrate checks (options, method and budget) fails before training."
+    (e, d), (P, Y) = calibration_grid(c['epsilon'], c['delta'], c['risk'])[0], synthetic_exits(200)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UncertifiedWarning)
+        calibrate(P, Y, epsilon=e, delta=d, risk=c['risk'], method=c['method'], score=c['score'], flops=[1., 2., 3.], budget=c['budget'], **(c['options'] or {}))
+
+def _check_calibration(info, c: dict): # DataInfo (None: not loaded yet); the calibration section
+    "Names, levels, budget, procedure and shift of the calibration section, checked before training."
+    risks = [c['risk']] if isinstance(c['risk'], str) else c['risk']
+    if not isinstance(risks, (list, tuple)) or not risks: raise ValueError(f"calibration.risk is a RISKS key or a non-empty list of them, got {c['risk']!r}")
+    for r in risks: check_choice(r, RISKS.keys(), 'risk')
+    check_choice(c['method'], CALIBRATORS.keys(), 'calibration method'); check_choice(c['score'], SCORES.keys(), 'score')
+    bad = [v for e, d in calibration_grid(c['epsilon'], c['delta'], c['risk']) for v in (*_floats(e), d) if not 0 < v < 1]
+    if bad: raise ValueError(f"calibration epsilon and delta must lie in (0, 1); got {sorted(set(bad))}")
+    b = c['budget']
+    if b is not None and (isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 < b < 1): raise ValueError(f"calibration.budget is a share of the final exit's FLOPs in (0, 1), got {b!r}")
+    if (proc := (c['options'] or {}).get('procedure')) is not None: check_choice(proc, PROCEDURES.keys(), 'procedure')
+    if c['shift'] is not None:
+        shift_entries(c['shift'])
+        if info is not None and len(info.shape) != 3: raise ValueError(f"calibration.shift needs image data; dataset {info.name!r} has inputs of shape {tuple(info.shape)}")
+    _dry_calibrate(c)
+
+# %% ../nbs/08_experiment.ipynb #7863904c
 def check_post_training(info, calibration: dict, robustness: dict): # DataInfo (None: not loaded yet); the config's two sections
     "Fail before training on a calibration or robustness section that cannot run."
-    c, r = calibration, robustness
-    if c['enable']:
-        check_choice(c['risk'], RISKS.keys(), 'risk'); check_choice(c['method'], CALIBRATORS.keys(), 'calibration method'); check_choice(c['score'], SCORES.keys(), 'score')
-        bad = [v for e, d in calibration_grid(c['epsilon'], c['delta']) for v in (e, d) if not 0 < v < 1]
-        if bad: raise ValueError(f"calibration epsilon and delta must lie in (0, 1); got {sorted(set(bad))}")
+    r = robustness
+    if calibration['enable']: _check_calibration(info, calibration)
     if r['enable']:
         if info is not None and len(info.shape) != 3: raise ValueError(f"robustness needs image data; dataset {info.name!r} has inputs of shape {tuple(info.shape)}")
         for name in r['corruptions'] or []: check_choice(name, list_corruptions(), 'corruption')
         bad = [s for s in r['severities'] if s not in (1, 2, 3, 4, 5)]
         if bad: raise ValueError(f"unknown severities {bad}; valid: 1, 2, 3, 4, 5")
+        if r.get('monitor'): _check_monitor(r, calibration)
+
+def _check_monitor(r: dict, c: dict): # the robustness section; the calibration section
+    "The monitor's keys: a fraction in (0, 1], an alpha in (0, 1), a calibrated risk that is a mean."
+    f, a = r.get('monitor_fraction', .1), r.get('monitor_alpha', .01)
+    if not (isinstance(f, (int, float)) and 0 < f <= 1): raise ValueError(f"robustness.monitor_fraction is the share of inputs audited, in (0, 1], got {f!r}")
+    if not (isinstance(a, (int, float)) and 0 < a < 1): raise ValueError(f"robustness.monitor_alpha is a false-alarm probability in (0, 1), got {a!r}")
+    if not c['enable']: raise ValueError("robustness.monitor needs calibrated settings: set calibration.enable true")
+    first = c['risk'] if isinstance(c['risk'], str) else c['risk'][0]
+    if RISKS[first].registry_meta['conditional']: raise ValueError(f"robustness.monitor tests the mean of a per-sample loss; risk {first!r} is conditional: monitor another risk")
 
 def check_config(cfg: dict): # a resolved config
     "Everything about a run that can be checked without its data (method arguments, teacher, post-training sections): fails before anything trains."
@@ -416,8 +564,9 @@ def check_config(cfg: dict): # a resolved config
         if kind == 'none': TEACHERS['none'](cfg, None)
         if kind == 'run': check_config(teacher_config(cfg))
     check_post_training(None, cfg['calibration'], cfg['robustness'])
-    if cfg['robustness']['enable'] and DATASETS[cfg['dataset']].registry_meta.get('inputs') == 'vector':
-        raise ValueError(f"robustness needs image data; dataset {cfg['dataset']!r} has vector inputs")
+    c, vector = cfg['calibration'], DATASETS[cfg['dataset']].registry_meta.get('inputs') == 'vector'
+    for what, on in (('robustness', cfg['robustness']['enable']), ('calibration.shift', c['enable'] and c['shift'])):
+        if on and vector: raise ValueError(f"{what} needs image data; dataset {cfg['dataset']!r} has vector inputs")
 
 # %% ../nbs/08_experiment.ipynb #1465c620
 def exit_stats(net: MultiExitNet, test_acc: Sequence[float], val_acc: Sequence[float], shape, calibration: dict | None = None) -> dict: # trained net; accuracies; one sample's shape; calibration_step's result
@@ -460,7 +609,7 @@ def finish_run(tr: Trainer, cfg: dict, seconds: float) -> dict: # the trainer af
     test, val = exit_accuracies(ev.logits['test']), exit_accuracies(ev.logits['val'])
     atomic_write(tr.out_dir / 'test_exits.npz', lambda f: np.savez_compressed(f, **test_exits(ev.logits['test'])))
     temps = fit_temperatures(*ev.logits['val']) if cfg['calibration']['temperature_scaling'] else None
-    cal = calibration_step(ev, tr.out_dir, temperatures=temps, **cfg['calibration']); clock.lap('calibration')
+    cal = calibration_step(ev, tr.out_dir, temperatures=temps, shift_seed=cfg['robustness']['seed'], **cfg['calibration']); clock.lap('calibration')
     reliability_step(ev, tr.out_dir, temps); clock.lap('reliability')
     rob = robustness_step(ev, tr.out_dir, cal, data_dir=cfg['data']['data_dir'], **cfg['robustness']); clock.lap('robustness')
     atomic_write_json(tr.out_dir / 'exit_stats.json', exit_stats(tr.net, test, val, ev.shape, cal)); clock.lap('exit_stats')
@@ -562,7 +711,7 @@ def plot_calibration(run_dir, delta: float | None = None): # a run folder; the d
             ax.plot(b['flops_speedup'], b['risk'], 'o', color='0.6'); ax.annotate(name, (b['flops_speedup'], b['risk']), fontsize=7)
         ax.plot(r['flops_speedup'], r['test_risk'], '*', ms=14, color='C0' if r['certified'] else 'C3', label=f"{cal['method']} ({'certified' if r['certified'] else 'not certified'})")
         ax.axhline(r['epsilon'], ls='--', color='k', lw=1)
-        ax.set(xlabel='FLOPs speedup over the plain backbone', ylabel=f"test {cal['risk']} risk", title=f"epsilon={r['epsilon']}, delta={d}"); ax.legend(fontsize=7)
+        ax.set(xlabel='FLOPs speedup over the plain backbone', ylabel=f"test {r.get('risk', cal['risk'])} risk", title=f"epsilon={r['epsilon']}, delta={d}"); ax.legend(fontsize=7)
     fig.tight_layout(); return fig
 
 # %% ../nbs/08_experiment.ipynb #9d9f4d32
@@ -574,12 +723,17 @@ def best_baseline(baselines: dict, epsilon: float): # name -> baseline result (`
     return min(rated.items(), key=lambda kb: kb[1]['risk']) if rated else None
 
 # %% ../nbs/08_experiment.ipynb #33324c24
-def _setting_line(r: dict, risk: str) -> str: # a calibrated setting (exit_stats.json); the risk name
+def _constraints_text(r: dict) -> str: # a calibrated setting (exit_stats.json)
+    "The test value of every certified constraint after the first, when there are several: ' | also on test: gap 0.0100 <= 0.05, ...'."
+    more = (r.get('test_constraints') or [])[1:]
+    return ' | also on test: ' + ', '.join(f"{k['name']} {k['test_value']:.4f} {'<=' if k['within'] else '>'} {k['level']}" for k in more) if more else ''
+
+def _setting_line(r: dict, risk: str) -> str: # a calibrated setting (exit_stats.json); the run's risk (a row's own `risk` wins)
     "One line of the report per calibrated setting."
-    wc = ', '.join(f"b{b} {w['speedup']:.2f}x" for b, w in r.get('wallclock', {}).items()) or 'not timed'
+    wc, risk = ', '.join(f"b{b} {w['speedup']:.2f}x" for b, w in r.get('wallclock', {}).items()) or 'not timed', r.get('risk', risk)
     s = (f"  eps {r['epsilon']:<5} delta {r['delta']:<5} {'certified' if r['certified'] else 'NOT certified':>13}: test {risk} "
          f"{r['test_risk']:.4f} ({'<=' if r['within_epsilon'] else '>'} eps), exits {'/'.join(f'{v:.2f}' for v in r['exit_shares'])}, "
-         f"FLOPs {r['flops_speedup']:.2f}x, measured {wc}")
+         f"FLOPs {r['flops_speedup']:.2f}x, measured {wc}{_constraints_text(r)}")
     b = best_baseline(r.get('baselines') or {}, r['epsilon'])
     if b: s += f" | best baseline {b[0]}: {risk} {b[1]['risk']:.4f}{'' if b[1]['risk'] <= r['epsilon'] else ' (misses eps)'}, FLOPs {b[1]['flops_speedup']:.2f}x"
     return s
@@ -595,6 +749,7 @@ def run_report(run_dir) -> str: # a finished run folder
     cal = st.get('calibration')
     if cal:
         lines.append(f"calibrated exits ({cal['method']}, risk {cal['risk']}, {cal['n_cal']} calibration images; real early exit on test):")
+        head = dict(raw=[], temperature=[' temperature:'], shift=[f" shift (calibrated for test data drawn from: {shift_text(cal['shift'])}):"] if cal.get('shift') else [])
         for v in dict.fromkeys(r['variant'] for r in cal['settings']):
-            lines += ([f" {v}:"] if v != 'raw' else []) + [_setting_line(r, cal['risk']) for r in cal['settings'] if r['variant'] == v]
+            lines += head.get(v, [f" {v}:"]) + [_setting_line(r, cal['risk']) for r in cal['settings'] if r['variant'] == v]
     return '\n'.join(lines + [f"run folder: {run_dir}"])

@@ -12,7 +12,8 @@ __all__ = ['CALIBRATION_METRICS', 'CORRUPTIONS', 'CIFAR10C_DIRS', 'SHIFT_NOTE', 
            'glass_shift', 'glass_blur', 'line_blur', 'motion_blur', 'center_zoom', 'zoom_blur', 'luminance', 'snow',
            'plasma_fractal', 'frost_texture', 'frost', 'fog', 'brightness', 'contrast', 'sample_at',
            'elastic_transform', 'box_matrix', 'pixelate', 'jpeg_compression', 'corrupt', 'find_cifar10c',
-           'corrupted_test', 'shift_eval']
+           'corrupted_test', 'constraint_values', 'shift_eval', 'shift_entries', 'shift_text', 'mixture_corrupt',
+           'shift_guarantee']
 
 # %% ../nbs/07_robustness.ipynb #eefc1855
 import hashlib, math
@@ -185,13 +186,15 @@ def fit_temperatures(logits, labels, max_iter: int = 50) -> list: # (K, n, C) va
     if z.ndim != 3: raise ValueError(f"logits must be (K, n, C), got shape {tuple(z.shape)}")
     return [fit_temperature(zk, labels, max_iter) for zk in z]
 
-def apply_temperature(logits, temperatures) -> torch.Tensor: # (K, n, C) logits; K temperatures
-    "Float32 softmax probabilities (K, n, C) of every exit's logits divided by its temperature."
+def apply_temperature(logits,              # (K, n, C) logits
+                      temperatures,        # K positive, finite temperatures, one per exit
+                     ) -> torch.Tensor:    # (K, n, C) float32 softmax probabilities
+    "Every exit's softmax at its temperature, computed as `MultiExitNet.early_exit` computes it: float32 logits / a Python float, float32 softmax."
     z = torch.as_tensor(logits)
-    T = torch.as_tensor(temperatures, dtype=torch.float64, device=z.device).reshape(-1)
+    T = [float(t) for t in torch.as_tensor(temperatures, dtype=torch.float64).reshape(-1)]
     if z.ndim != 3 or len(T) != len(z): raise ValueError(f"need logits (K, n, C) and K temperatures, got shape {tuple(z.shape)} and {len(T)} temperatures")
-    if (T <= 0).any() or not T.isfinite().all(): raise ValueError(f"temperatures must be positive and finite, got {T.tolist()}")
-    return (z.double() / T[:, None, None]).softmax(-1).float()
+    if not all(0 < t < math.inf for t in T): raise ValueError(f"temperatures must be positive and finite, got {T}")
+    return torch.stack([(zk.float() / t).softmax(-1) for zk, t in zip(z, T)])
 
 # %% ../nbs/07_robustness.ipynb #aa0bf164
 CORRUPTIONS = Registry('corruption')
@@ -510,8 +513,17 @@ SHIFT_NOTE = ("the guarantee assumes the test data exchangeable with the calibra
               "so a risk above epsilon here measures the shift, it is not a bug of the calibrator")
 _NEEDED = ('epsilon', 'delta', 'thresholds', 'risk', 'certified')
 
+def constraint_values(result: dict,            # evaluate_policy's result on some data
+                      constraints,             # dicts with `name` (a RISKS key or 'flops_budget') and `level`
+                      key: str = 'value',      # the name the value gets in each output dict
+                     ) -> list:                # dicts: name, level, <key>, within (value <= level)
+    "Every constraint's value under a policy: its realised risk, or for 'flops_budget' the expected FLOPs share."
+    value = {**result['risks'], 'flops_budget': result['expected_flops_share']}
+    v = lambda c: value[check_choice(c['name'], value, 'constraint')]
+    return [{'name': c['name'], 'level': c['level'], key: v(c), 'within': v(c) is not None and v(c) <= c['level']} for c in constraints or []]
+
 def _shifted_policy(probs, labels, cal, flops) -> dict: # (K, n, C) probs; (n,) labels; one calibration; K FLOPs or None
-    "Realised risk and costs of one calibrated setting on shifted data."
+    "Realised risk and costs of one calibrated setting on shifted data, with every constraint's realised value."
     c = cal.to_dict() if hasattr(cal, 'to_dict') else dict(cal)
     if missing := [k for k in _NEEDED if k not in c]: raise ValueError(f"a calibration needs {', '.join(_NEEDED)}; missing: {', '.join(missing)}")
     th = [float(t) for t in c['thresholds']]   # 'inf' strings from to_dict() become +inf
@@ -519,6 +531,7 @@ def _shifted_policy(probs, labels, cal, flops) -> dict: # (K, n, C) probs; (n,) 
     risk = r['risks'][check_choice(c['risk'], r['risks'], 'risk')]
     return dict(risk=c['risk'], method=c.get('method'), epsilon=c['epsilon'], delta=c['delta'], certified=bool(c['certified']),
                 thresholds=[t if math.isfinite(t) else 'inf' for t in th], realised_risk=risk, within_epsilon=bool(risk <= c['epsilon']),
+                constraints=constraint_values(r, c.get('constraints'), 'realised_value'),
                 exit_shares=r['exit_shares'], accuracy=r['accuracy'], expected_flops_share=r['expected_flops_share'],
                 exchangeable=False, note=SHIFT_NOTE)
 
@@ -528,3 +541,42 @@ def shift_eval(probs, labels, calibrations=None, flops=None, n_bins: int = 15) -
     if p.ndim != 3: raise ValueError(f"probs must be (K, n, C), got shape {tuple(p.shape)}")
     exits = [dict(accuracy=accuracy(pk, labels), ece=ece(pk, labels, n_bins)) for pk in p]
     return dict(n=p.shape[1], exits=exits, calibrations=[_shifted_policy(p, labels, c, flops) for c in calibrations or []])
+
+# %% ../nbs/07_robustness.ipynb #66738477
+def shift_entries(shift, # a list of {corruption: a name of list_corruptions(), or 'clean' / None, severity: 1..5}
+                 ) -> list: # (corruption, severity) per entry, (None, 0) for an unchanged image
+    "A validated shift mixture; an unknown corruption or severity is an error naming the valid ones."
+    if not isinstance(shift, (list, tuple)) or not shift: raise ValueError(f"a shift is a non-empty list of {{corruption: <name>, severity: 1..5}} entries, got {shift!r}")
+    out = []
+    for e in shift:
+        if not isinstance(e, dict) or 'corruption' not in e or set(e) - {'corruption', 'severity'}:
+            raise ValueError(f"a shift entry is a mapping {{corruption: <name>, severity: 1..5}}, got {e!r}")
+        if e['corruption'] in (None, 'clean'): out.append((None, 0)); continue
+        out.append((check_choice(e['corruption'], ['clean', *list_corruptions()], 'corruption'), _check_severity(e.get('severity'))))
+    return out
+
+def shift_text(shift) -> str: # a shift mixture
+    "The mixture in words: 'gaussian_noise at severity 3, clean, ...'."
+    return ', '.join('clean' if n is None else f'{n} at severity {s}' for n, s in shift_entries(shift))
+
+# %% ../nbs/07_robustness.ipynb #e51f8f4c
+def mixture_corrupt(images,          # float (N, C, H, W) in [0, 1]
+                    shift,           # the mixture: a list of {corruption, severity} entries (shift_entries)
+                    seed: int = 0,   # draws every image's entry; with the entry's index, seeds its corruption
+                   ) -> tuple:       # (corrupted images, (N,) index of the entry each image got)
+    "A draw from a mixture of shifts: every image gets one entry of `shift`, uniformly at random, and that corruption."
+    entries, x = shift_entries(shift), _check_images(images)
+    pick = torch.randint(len(entries), (len(x),), generator=torch.Generator().manual_seed(seed))
+    out = x.clone()
+    for i, (name, severity) in enumerate(entries):
+        rows = (pick == i).nonzero()[:, 0].to(x.device)
+        if name is not None and len(rows): out[rows] = corrupt(x[rows], name, severity, _stream_seed(seed, 'mixture', i))
+    return out, pick
+
+def shift_guarantee(guarantee: str,  # a calibration's guarantee, in words
+                    shift,           # the mixture its calibration images were drawn from
+                    seed: int = 0,   # the mixture's seed
+                   ) -> str:         # the guarantee, said of that mixture
+    "What a calibration on shifted calibration images guarantees: the same, for test data drawn from that mixture."
+    return (f"{guarantee}. Calibrated on the calibration images under a shift mixture (each image one of: {shift_text(shift)}, "
+            f"drawn uniformly at random, seed {seed}): this holds for test data drawn from that mixture")
