@@ -11,8 +11,8 @@ __all__ = ['OPEN_SECTIONS', 'VECTOR_MODEL', 'SLOTS', 'IGNORED_KEYS', 'RERUN_IGNO
            'build_teacher', 'needs_teacher_run', 'no_teacher', 'self_teacher', 'ema_teacher', 'ckpt_teacher',
            'run_teacher', 'exit_logits', 'RunEval', 'run_eval', 'calibration_grid', 'calibrate_settings',
            'early_exit_split', 'setting_report', 'wallclock', 'calibration_step', 'reliability_step', 'monitor_shift',
-           'shift_comparison', 'robustness_step', 'check_post_training', 'check_config', 'exit_stats',
-           'calibration_summary', 'exit_accuracies', 'Stopwatch', 'test_exits', 'finish_run', 'run',
+           'shift_comparison', 'mixture_comparison', 'robustness_step', 'check_post_training', 'check_config',
+           'exit_stats', 'calibration_summary', 'exit_accuracies', 'Stopwatch', 'test_exits', 'finish_run', 'run',
            'experiment_template', 'execute_template', 'run_notebook', 'experiment', 'read_run', 'plot_run',
            'plot_calibration', 'best_baseline', 'run_report']
 
@@ -475,6 +475,20 @@ def shift_comparison(rows: list,   # robustness rows of every variant, the clean
     return [dict(corruption=w[0], severity=w[1], in_shift=w in named, epsilon=a['epsilon'], delta=a['delta'], clean_calibrated=pick(a), shift_calibrated=pick(b))
             for w in sh for a, b in zip(raw[w], sh[w])]
 
+def mixture_comparison(comparison: list,  # shift_comparison's rows
+                       shift=None,        # the mixture the 'shift' variant was calibrated under
+                      ) -> list:          # one dict per setting (epsilon, delta)
+    "What the shift guarantee is stated for: the mean realised risk over the mixture's entries (uniform, as calibrated), clean- and shift-calibrated."
+    if not shift: return []
+    named, out = shift_entries(shift), []
+    for e, d in dict.fromkeys((r['epsilon'], r['delta']) for r in comparison):
+        got = {(r['corruption'], r['severity']): r for r in comparison if (r['epsilon'], r['delta']) == (e, d)}
+        ok = all(w in got for w in named)                                          # every entry among the evaluated test sets
+        mean = lambda k: sum(got[w][k]['realised_risk'] for w in named) / len(named) if ok else None
+        out.append(dict(epsilon=e, delta=d, entries=len(named), evaluated=ok, clean_calibrated=mean('clean_calibrated'),
+                        shift_calibrated=mean('shift_calibrated'), shift_within_epsilon=None if not ok else mean('shift_calibrated') <= e))
+    return out
+
 def _monitor_rows(ev: RunEval, calibration: dict | None, clean, shifted, fraction, alpha, seed, **where) -> list: # run state; calibration_step's result; (logits, labels) clean and shifted; monitor_shift's options; what the rows describe
     "monitor_shift for every variant's calibrated settings on one shifted test set."
     c, out = calibration or {}, []
@@ -503,7 +517,8 @@ def robustness_step(ev: RunEval, out_dir, calibration: dict | None = None, *, en
                                              f"{[round(r['exits'][-1]['accuracy'], 3) for r in rows if r['corruption'] == name and r['variant'] == 'raw']}")
     shift = (calibration or {}).get('shift')
     out = dict(dataset=ev.data.info.name, n=n, corruptions=list(names), severities=list(severities), seed=seed, sources=sorted(sources), clean=clean, results=rows,
-               shift=shift, shift_comparison=shift_comparison(clean + rows, shift), monitor=mons if monitor else None)
+               shift=shift, shift_comparison=(sc := shift_comparison(clean + rows, shift)), shift_mixture=mixture_comparison(sc, shift),
+               monitor=mons if monitor else None)
     if monitor: get_logger('safekd.experiment').info(f"monitor: alarms on {sum(m['alarm'] and not m['false_alarm'] for m in mons)} of {sum(m['shifted_risk'] > m['epsilon'] for m in mons)} "
                                                      f"shifted streams whose risk exceeds epsilon; {sum(m['false_alarm'] for m in mons)} false alarms in {len(mons)} streams")
     atomic_write_json(Path(out_dir) / 'robustness.json', out)

@@ -28,7 +28,7 @@ def shift_run(tmp_path_factory):
     out = tmp_path_factory.mktemp('shift')
     r = run_py('-m', 'scripts.run', *FMNIST, '--robustness', '--output-dir', str(out), '--data-dir', str(out), *SMALL,
                f'calibration.shift={json.dumps(SHIFT)}', 'robustness.corruptions=[contrast, gaussian_noise]', 'robustness.severities=[5]',
-               'robustness.seed=2', env=ONE_THREAD)
+               'robustness.seed=2', 'robustness.monitor=true', 'robustness.monitor_fraction=0.5', env=ONE_THREAD)
     assert r.returncode == 0, r.stderr
     return out / 'fashion_mnist' / 'mlp' / 'multiexit' / 'seed_0'
 
@@ -70,6 +70,21 @@ def test_robustness_compares_clean_and_shift_calibrated_thresholds(shift_run):
             assert r[key]['within_epsilon'] == (r[key]['realised_risk'] <= r['epsilon'])
     st = _json(shift_run, 'exit_stats.json')['calibration']['settings']
     assert [_th(p['thresholds']) for p in by['contrast', 'shift']] == [_th(r['thresholds']) for r in st if r['variant'] == 'shift']
+
+
+def test_the_monitored_deployments_agree_with_the_shift_rows(shift_run):
+    rob = _json(shift_run, 'robustness.json')
+    mons, n = rob['monitor'], rob['n']
+    assert [(m['corruption'], m['variant'], m['epsilon']) for m in mons] == [
+        (c, v, e) for c in ('contrast', 'gaussian_noise') for v in ('raw', 'shift') for e in (.05, .1)]
+    pol = lambda rows, c, v, e: next(p for r in rows if r['corruption'] == c and r['variant'] == v for p in r['calibrations'] if p['epsilon'] == e)
+    for m in mons:   # the stream's two parts are the clean and the shifted test sets: their risks are the rows' realised risks
+        assert (m['n_clean'], m['n_shifted'], m['risk'], m['fraction'], m['alpha']) == (n, n, 'consistency', .5, .01)
+        assert abs(m['clean_risk'] - pol(rob['clean'], None, m['variant'], m['epsilon'])['realised_risk']) < 1e-12
+        assert abs(m['shifted_risk'] - pol(rob['results'], m['corruption'], m['variant'], m['epsilon'])['realised_risk']) < 1e-12
+        assert m['alarm'] == (m['alarm_position'] is not None) and 0.4 * 2 * n < m['audited'] < 0.6 * 2 * n
+        assert m['false_alarm'] == (m['alarm'] and m['alarm_position'] < n)
+        assert m['detected_after'] == (m['alarm_position'] - n if m['alarm'] and not m['false_alarm'] else None)
 
 
 def test_joint_risks_and_a_budget_are_recorded_with_their_test_values(tmp_path):
