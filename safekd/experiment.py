@@ -45,7 +45,7 @@ from .robustness import (apply_temperature, calibration_metrics, constraint_valu
 from .monitor import RiskMonitor, audit_mask
 
 # %% ../nbs/08_experiment.ipynb #915b5076
-OPEN_SECTIONS = ('method_args', 'options')  # sections whose keys are checked elsewhere (build_method, calibrate)
+OPEN_SECTIONS = ('method_args', 'options', 'loss_args')  # sections whose keys are checked elsewhere (build_method, calibrate, calibration_loss)
 
 def merge_config(base: dict, over: dict, where: str = '') -> dict: # the config so far; what to apply; dotted path for errors
     "Recursively apply `over` to a copy of `base`; unknown keys are errors naming the valid ones."
@@ -129,9 +129,10 @@ def prepare_data(dataset: str, seed: int = 0, data_dir=None, val_frac: float = 0
     return Data(d.info, cut(d.train, max_train), cut(d.val, max_eval), cut(d.cal, max_eval), cut(d.test, max_eval), d.split_file)
 
 def run_dir(cfg: dict) -> Path: # a resolved config
-    "The run folder of a config: <output_dir>/<dataset>/<model>/<method>[-<loss>][-<tag>]/seed_<seed>."
-    loss = cfg['method_args'].get('loss', 'ce') if cfg['method'] == 'erm' else 'ce'
-    name = cfg['method'] + ('' if loss == 'ce' else f'-{loss}') + (f"-{cfg['tag']}" if cfg.get('tag') else '')
+    "The run folder of a config: <output_dir>/<dataset>/<model>/<method>[-<loss>[-<arg><value>...]][-<tag>]/seed_<seed>."
+    a = cfg['method_args'] if cfg['method'] == 'erm' else {}
+    loss, args = a.get('loss', 'ce'), ''.join(f'-{k}{v:g}' if isinstance(v, (int, float)) else f'-{k}{v}' for k, v in sorted((a.get('loss_args') or {}).items()))
+    name = cfg['method'] + ('' if loss == 'ce' and not args else f'-{loss}{args}') + (f"-{cfg['tag']}" if cfg.get('tag') else '')
     return Path(cfg['output_dir']) / cfg['dataset'] / cfg['model'] / name / f"seed_{cfg['seed']}"
 
 # %% ../nbs/08_experiment.ipynb #a4c2e4ab
@@ -162,7 +163,8 @@ def teacher_config(cfg: dict,   # the student's resolved config
     t, req = cfg['teacher'], cfg.get('requested') or {}
     check_choice(t['name'], list_models(), 'teacher model')
     tc = resolve_config(cfg['dataset'], t['name'], 'erm', config=req.get('config'), overrides=req.get('overrides', ()), fast=req.get('fast', False), skip=STUDENT_KEYS)
-    ov = {'method_args': {} if t['loss'] == 'ce' else {'loss': t['loss']},     # erm's default loss: no argument 'model_args': {'num_exits': cfg['model_args']['num_exits']},
+    la = t.get('loss_args') or {}
+    ov = {'method_args': {**({} if t['loss'] == 'ce' and not la else {'loss': t['loss']}), **({'loss_args': la} if la else {})},   # erm's defaults: no argument 'model_args': {'num_exits': cfg['model_args']['num_exits']},
           'calibration': {'enable': False}, 'robustness': {'enable': False}}        # a teacher is trained, not deployed
     tc = merge_config(tc, {**ov, **({'train': {'epochs': t['epochs']}} if t['epochs'] is not None else {})})
     for o in t['overrides'] or []: tc = merge_config(tc, parse_override(o))

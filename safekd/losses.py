@@ -7,7 +7,8 @@ Docs: https://safekd.github.io/safekd/losses.html.md"""
 # %% auto #0
 __all__ = ['CALIBRATION_LOSSES', 'kd_loss', 'tckd_nckd', 'dkd_loss', 'consistency_loss', 'pl_loss', 'PLTemperature',
            'HintRegressor', 'fitnet_loss', 'attention_map', 'at_loss', 'Embed', 'CRDMemory', 'crd_loss', 'focal_loss',
-           'label_smoothing_loss', 'mdca_loss', 'nll_mdca_loss', 'fl_mdca_loss', 'mmce_loss', 'ce_mmce_loss']
+           'label_smoothing_loss', 'mdca_loss', 'nll_mdca_loss', 'fl_mdca_loss', 'mmce_loss', 'ce_mmce_loss',
+           'calibration_loss']
 
 # %% ../nbs/04_losses.ipynb #735633d9
 import math
@@ -178,10 +179,13 @@ def focal_loss(logits, target, gamma: float = 3.0): # (B, C); labels (B,); focus
     return -((1 - logp.exp()).pow(gamma) * logp).mean()
 
 # %% ../nbs/04_losses.ipynb #89680122
-def label_smoothing_loss(logits, target, epsilon: float = 0.1): # (B, C); labels (B,); smoothing mass
-    "Cross-entropy against (1 - epsilon) one-hot + epsilon / C, batch mean."
+def label_smoothing_loss(logits,            # (B, C)
+                         target,            # labels (B,)
+                         alpha: float = 0.1,  # smoothing mass (the seed's --alpha)
+                        ):
+    "Cross-entropy against (1 - alpha) one-hot + alpha / C (torch's convention), batch mean."
     logp = F.log_softmax(logits, 1)
-    return ((1 - epsilon) * F.nll_loss(logp, target, reduction='none') - epsilon * logp.mean(1)).mean()
+    return ((1 - alpha) * F.nll_loss(logp, target, reduction='none') - alpha * logp.mean(1)).mean()
 
 # %% ../nbs/04_losses.ipynb #076086ec
 def mdca_loss(logits, target): # (B, C); labels (B,)
@@ -208,14 +212,27 @@ def mmce_loss(logits, target, bandwidth: float = 0.4): # (B, C); labels (B,); La
     return ((d[:, None] * d[None, :] * k).sum() / len(r)**2).clamp_min(0).add(1e-12).sqrt()
 
 # %% ../nbs/04_losses.ipynb #e0828dd7
-def ce_mmce_loss(logits, target, lam: float = 2.0, bandwidth: float = 0.4): # (B, C); labels (B,); MMCE weight lambda; kernel width
-    "Cross-entropy + lambda * MMCE."
-    return F.cross_entropy(logits, target) + lam * mmce_loss(logits, target, bandwidth)
+def ce_mmce_loss(logits,                 # (B, C)
+                 target,                 # labels (B,)
+                 beta: float = 2.0,      # MMCE weight (the seed's --beta; Kumar et al.'s lambda)
+                 bandwidth: float = 0.4, # Laplacian kernel width
+                ):
+    "Cross-entropy + beta * MMCE."
+    return F.cross_entropy(logits, target) + beta * mmce_loss(logits, target, bandwidth)
 
 # %% ../nbs/04_losses.ipynb #cf45885a
 CALIBRATION_LOSSES = Registry('teacher loss')
-for _k, _fn, _kw in [('ce', F.cross_entropy, {}), ('ls', label_smoothing_loss, dict(epsilon=0.1)),
+for _k, _fn, _kw in [('ce', F.cross_entropy, {}), ('ls', label_smoothing_loss, dict(alpha=0.1)),
                      ('focal', focal_loss, dict(gamma=3.0)), ('mdca', nll_mdca_loss, dict(beta=1.0)),
                      ('nll_mdca', nll_mdca_loss, dict(beta=1.0)), ('fl_mdca', fl_mdca_loss, dict(gamma=1.0, beta=1.0)),
-                     ('mmce', ce_mmce_loss, dict(lam=2.0, bandwidth=0.4))]:
+                     ('mmce', ce_mmce_loss, dict(beta=2.0, bandwidth=0.4))]:
     CALIBRATION_LOSSES.register(_k, **_kw)(partial(_fn, **_kw))
+
+def calibration_loss(name: str,          # a key of CALIBRATION_LOSSES
+                     loss_args=None,     # its hyperparameters by the seed's names (gamma, beta, alpha, bandwidth), or None for the defaults
+                    ):
+    "The (logits, target) -> scalar loss with these hyperparameters; an unknown one names the valid ones."
+    fn, args = CALIBRATION_LOSSES[name], dict(loss_args or {})
+    if bad := sorted(set(args) - set(fn.keywords)):
+        raise ValueError(f"unknown argument(s) {bad} for teacher loss {name!r}; valid: {', '.join(sorted(fn.keywords)) or 'none'}")
+    return partial(fn.func, **{**fn.keywords, **args})

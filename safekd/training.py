@@ -29,7 +29,7 @@ from torch import nn
 # %% ../nbs/05_training.ipynb #51ccaa52
 from .core import Registry, atomic_torch_save, atomic_write_text, check_choice, get_logger
 from .data import Data, Split, batches, num_batches
-from .losses import (CALIBRATION_LOSSES, CRDMemory, Embed, HintRegressor, PLTemperature, at_loss,
+from .losses import (CRDMemory, Embed, HintRegressor, PLTemperature, at_loss, calibration_loss,
                            consistency_loss, crd_loss, dkd_loss, fitnet_loss, kd_loss, pl_loss)
 from .wrapper import MultiExitNet, build_model
 
@@ -95,9 +95,9 @@ def list_methods() -> list: return METHODS.keys()
 # %% ../nbs/05_training.ipynb #0fa3a399
 @METHODS.register('erm')
 class ERM(Method):
-    "Empirical risk minimisation on the final exit only; `loss` picks a calibration loss (teachers)."
-    def __init__(self, num_exits: int, loss: str = 'ce'): # K; a key of CALIBRATION_LOSSES
-        super().__init__(num_exits); self.loss, self.fn = loss, CALIBRATION_LOSSES[loss]
+    "Empirical risk minimisation on the final exit only; `loss` picks a calibration loss (teachers), `loss_args` its hyperparameters."
+    def __init__(self, num_exits: int, loss: str = 'ce', loss_args: dict | None = None): # K; a key of CALIBRATION_LOSSES; gamma, beta, alpha, ... (the seed's names)
+        super().__init__(num_exits); self.loss, self.fn = loss, calibration_loss(loss, loss_args)
     def forward(self, s: Step):
         z = s.logits[-1]
         return {'ce': ce(z, s)} if self.loss == 'ce' else {self.loss: mixed(self.fn, z, s)}
