@@ -7,8 +7,8 @@ Docs: https://safekd.github.io/safekd/data.html.md"""
 # %% auto #0
 __all__ = ['DATASETS', 'DataInfo', 'Split', 'Data', 'data_roots', 'Layout', 'locate', 'list_datasets', 'search_paths', 'spirals',
            'toy2d', 'read_idx', 'fashion_mnist', 'md5_mismatches', 'cifar10', 'cifar100', 'channel_stats', 'stl10',
-           'decode_images', 'cached', 'pets', 'flowers102', 'aircraft', 'resize_images', 'split_indices', 'load_split',
-           'load_data', 'normalise', 'crop_flip', 'num_batches', 'batches']
+           'decode_images', 'cached', 'pets', 'flowers102', 'aircraft', 'imagefolder', 'resize_images', 'split_indices',
+           'load_split', 'load_data', 'normalise', 'crop_flip', 'num_batches', 'batches']
 
 # %% ../nbs/01_data.ipynb #0a1ef204
 import gzip, hashlib, json, os, pickle
@@ -349,6 +349,41 @@ def flowers102(roots, download=True, image_size=None): # search folders; may dow
 def aircraft(roots, download=True, image_size=None): # search folders; may download; image side (default 224)
     "FGVC-Aircraft, 100 variants: official trainval (6667) for training, test (3333) for testing."
     return _torchvision_set('aircraft', _AIRCRAFT, tvd.FGVCAircraft, ('trainval',), 'test', roots, download, image_size)
+
+# %% ../nbs/01_data.ipynb #affa8733
+def _image_tree(folder) -> tuple: # a candidate `imagefolder` folder
+    "(train folder, test folder) of an ImageFolder tree, or None when the layout is not there."
+    f = Path(folder); tr, te = f / 'train', next((f / s for s in ('test', 'val') if (f / s).is_dir()), None)
+    has = lambda d: d is not None and d.is_dir() and any(c.is_dir() for c in d.iterdir())
+    return (tr, te) if has(tr) and has(te) else None
+
+def _no_fetch(root): raise FileNotFoundError("imagefolder is your own data: there is nothing to download")
+
+_IMAGEFOLDER = Layout(('imagefolder',), lambda f: _image_tree(f) is not None, _no_fetch,
+                      "put (or symlink) an ImageFolder tree at <root>/imagefolder/ with train/<class>/* and test/<class>/* (or val/<class>/*)")
+
+def _tree_hash(tr: Path, te: Path) -> str: # training and test folders
+    "A short hash of the tree's files (relative paths and sizes): the cache key."
+    files = sorted((str(p.relative_to(tr.parent)), p.stat().st_size) for d in (tr, te) for p in d.rglob('*') if p.is_file())
+    return hashlib.sha1(json.dumps(files).encode()).hexdigest()[:10]
+
+# %% ../nbs/01_data.ipynb #87349c3c
+@DATASETS.register(layout=_IMAGEFOLDER)
+def imagefolder(roots, download=True, image_size=None): # search folders; unused (nothing to download); image side (default 224)
+    "Any ImageFolder tree at <root>/imagefolder/: train/<class>/* for training, test/ (or val/) for testing."
+    size, folder = image_size or 224, locate('imagefolder', _IMAGEFOLDER, roots, download=False)
+    tr, te = _image_tree(folder)
+    dtr, dte = tvd.ImageFolder(str(tr)), tvd.ImageFolder(str(te))
+    if dtr.classes != dte.classes:
+        raise ValueError(f"{te} holds classes {sorted(set(dte.classes) ^ set(dtr.classes))} that {tr} does not (or the reverse); "
+                         f"both need the same class folders")
+    def build():
+        a, b = decode_images(dtr, size), decode_images(dte, size); mean, std = channel_stats(a.x)
+        return dict(x_train=a.x, y_train=a.y, x_test=b.x, y_test=b.y, classes=list(dtr.classes), mean=list(mean), std=list(std), source=f"{tr} / {te}")
+    d, path = cached(f'imagefolder_{size}_{_tree_hash(tr, te)}.pt', roots, build)
+    note = f"ImageFolder tree, decoded once with PIL at {size}x{size} bilinear without crop; mean/std of the train split; cache {path}"
+    info = DataInfo('imagefolder', len(d['classes']), 3, (3, size, size), d['classes'], tuple(d['mean']), tuple(d['std']), f"{d['source']}; {note}")
+    return info, Split(d['x_train'], d['y_train']), Split(d['x_test'], d['y_test'])
 
 # %% ../nbs/01_data.ipynb #a722f9f8
 def resize_images(x: torch.Tensor, size: int, chunk: int = 1024) -> torch.Tensor: # uint8 (N, C, H, W); output side; images per chunk
