@@ -1,0 +1,58 @@
+"""Calibration transfer at CPU scale: each student's accuracy and ECE per exit, by teacher loss and T, over seeds.
+
+Reads the finished runs of `configs/sweeps/calibration_transfer_cpu.yaml` (students and the teachers they were
+distilled from) and writes one JSON file with the command, git commit, device, torch version, every run's
+per-exit test accuracy and ECE (15 bins, raw softmax, from its reliability.json) and their mean and standard
+deviation over seeds per (teacher loss, T); prints the same as a table.
+
+    python -m scripts.run_all --sweep configs/sweeps/calibration_transfer_cpu.yaml --jobs 2 --output-dir results/transfer_cpu
+    python bench/calibration_transfer_cpu.py --results results/transfer_cpu [--out FILE]
+"""
+import argparse, sys, time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from safekd.core import atomic_write_json, env_info
+from safekd.results import find_runs, run_row
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def describe(run_dir):
+    "One run: student or teacher, the teacher's loss, T, seed, per-exit accuracy and ECE."
+    cfg, r = yaml.safe_load((Path(run_dir) / 'config.yaml').read_text()), run_row(run_dir)
+    teacher = cfg['method'] == 'erm'
+    k = r['num_exits']
+    return dict(kind='teacher' if teacher else 'student', model=cfg['model'], seed=cfg['seed'],
+                teacher_loss=cfg['method_args'].get('loss', 'ce') if teacher else cfg['teacher']['loss'],
+                T=None if teacher else cfg['method_args'].get('T'), kd_weight=None if teacher else cfg['method_args'].get('kd_weight'),
+                acc=[r[f'test_acc_{i}'] for i in range(k)], ece=[r[f'ece_{i}'] for i in range(k)], run_dir=str(run_dir))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--results', required=True, help='the sweep output folder')
+    p.add_argument('--out', default=str(ROOT / 'bench' / 'results' / 'calibration_transfer_cpu.json'))
+    a = p.parse_args(argv)
+    runs = [describe(d) for d in find_runs(a.results)]
+    if not runs: raise SystemExit(f"no finished runs under {a.results}")
+    by = defaultdict(list)
+    for r in runs: by[(r['kind'], r['teacher_loss'], r['T'])].append(r)
+    groups = [dict(kind=kd, teacher_loss=l, T=T, seeds=sorted(r['seed'] for r in rs),
+                   acc_mean=np.mean([r['acc'] for r in rs], 0).tolist(), acc_sd=np.std([r['acc'] for r in rs], 0, ddof=1).tolist() if len(rs) > 1 else None,
+                   ece_mean=np.mean([r['ece'] for r in rs], 0).tolist(), ece_sd=np.std([r['ece'] for r in rs], 0, ddof=1).tolist() if len(rs) > 1 else None)
+              for (kd, l, T), rs in sorted(by.items(), key=lambda kv: (kv[0][0] == 'student', kv[0][1], kv[0][2] or 0))]
+    f = lambda m, s: ' / '.join(f"{x:.3f}" + (f"±{y:.3f}" if s else '') for x, y in zip(m, s or [0] * len(m)))
+    print('| run | teacher loss | T | seeds | accuracy per exit | ECE per exit |\n|---|---|---|---|---|---|')
+    for g in groups: print(f"| {g['kind']} | {g['teacher_loss']} | {g['T'] or '-'} | {len(g['seeds'])} | {f(g['acc_mean'], g['acc_sd'])} | {f(g['ece_mean'], g['ece_sd'])} |")
+    atomic_write_json(Path(a.out), dict(benchmark='calibration_transfer_cpu', command=' '.join([Path(sys.executable).name, *sys.argv]),
+                                        date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), env=env_info(None, ROOT), results=str(a.results),
+                                        groups=groups, runs=runs))
+    print(f'wrote {a.out}')
+
+
+if __name__ == '__main__':
+    main()
