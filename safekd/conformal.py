@@ -193,11 +193,14 @@ def wsr_capital(x, w=None, delta: float = .1): # (m, n) losses in [0, 1] in a da
     return log_capital
 
 # %% ../nbs/06_conformal.ipynb #7d49d89f
+def _shuffled_capital(x, w, level: float, seed: int): # (m, n) losses in [0, 1]; mask or None; level the bets are tuned for; order seed
+    "`wsr_capital` over the samples in a seeded random order (the order must not depend on the losses)."
+    perm = torch.randperm(x.shape[1], generator=torch.Generator().manual_seed(seed))
+    return wsr_capital(x[:, perm], None if w is None else w[:, perm], level)
+
 def wsr_pvalue(x, w, epsilon: float, level: float = .1, seed: int = 0): # (m, n) losses in [0, 1]; mask or None; mean tested; level the bets are tuned for; order seed
     "Betting p-value of H0: E[x] >= epsilon per row: 1 / the largest capital, the samples in a seeded random order (Ville)."
-    perm = torch.randperm(x.shape[1], generator=torch.Generator().manual_seed(seed))
-    cap = wsr_capital(x[:, perm], None if w is None else w[:, perm], level)
-    return (-cap(torch.full((len(x),), float(epsilon), dtype=torch.float64))).exp()
+    return (-_shuffled_capital(x, w, level, seed)(torch.full((len(x),), float(epsilon), dtype=torch.float64))).exp()
 
 def _sums(x, w): # (m, n) losses; mask or None
     "(summed losses, number of samples) per row, over the masked samples."
@@ -246,8 +249,7 @@ def ucb_stats(L, w, *, epsilon, level, binary=True, report=True, seed=0, bound='
         tot, n = _sums(x, w)
         pv = lambda mu: hb_pvalue(tot, n, mu)
     else:
-        perm = torch.randperm(x.shape[1], generator=torch.Generator().manual_seed(seed))
-        cap = wsr_capital(x[:, perm], None if w is None else w[:, perm], level)
+        cap = _shuffled_capital(x, w, level, seed)
         pv = lambda mu: (-cap(mu)).exp()
     p = pv(torch.full((len(x),), float(epsilon), dtype=torch.float64))
     return p, (_bisect_ucb(lambda mu: pv(mu) <= level, len(x)) if report else None)
@@ -257,12 +259,13 @@ PROCEDURES = Registry('procedure')
 
 def _hypotheses(p): return max(int((p > 0).sum()), 1)   # nulls not true by construction (p = 0 exactly only there)
 
+def _prefix(ok) -> int: bad = (~ok).nonzero(); return int(bad[0, 0]) if len(bad) else len(ok)   # length of the passing prefix
+
 @PROCEDURES.register('fixed_sequence', needs_order=False, what='fixed-sequence testing along the path')
 def fixed_sequence_test(p, delta: float, order=None, starts: int = 4): # (m,) p-values; level; test order (None: the path's); unused
     "Reject along `order` at level delta until the first non-rejection."
     order = torch.arange(len(p)) if order is None else torch.as_tensor(order)
-    bad = (p[order] > delta).nonzero()
-    rej = torch.zeros(len(p), dtype=torch.bool); rej[order[:int(bad[0, 0]) if len(bad) else len(p)]] = True
+    rej = torch.zeros(len(p), dtype=torch.bool); rej[order[:_prefix(p[order] <= delta)]] = True
     return rej
 
 @PROCEDURES.register('bonferroni', needs_order=False, what='Bonferroni over the path')
@@ -276,8 +279,7 @@ def holm_test(p, delta: float, order=None, starts: int = 4): # (m,) p-values; le
     "Holm's step-down: the i-th smallest p-value (0-based, among the nulls not true by construction) against delta / (m - i)."
     s, idx = p.sort(stable=True); m, z = _hypotheses(p), int((p == 0).sum())
     lev = delta / (m - (torch.arange(len(p)) - z).clamp(min=0)).clamp(min=1)
-    bad = (s > lev).nonzero()
-    rej = torch.zeros(len(p), dtype=torch.bool); rej[idx[:int(bad[0, 0]) if len(bad) else len(p)]] = True
+    rej = torch.zeros(len(p), dtype=torch.bool); rej[idx[:_prefix(s <= lev)]] = True
     return rej
 
 @PROCEDURES.register('multistart', needs_order=False, what='fixed-sequence testing from several starts along the path (Bonferroni over the starts)')
@@ -485,12 +487,12 @@ def _critical(n, epsilon: float, delta: float, binary: bool): # (m,) test sizes;
         lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
     return lo
 
-def pass_probabilities(E, tune: Outcomes, cons: list, n_test: int, delta: float, flops=None) -> torch.Tensor: # (m, n_t) tuning exits; tuning outcomes; constraints; test size; level; K FLOPs
+def pass_probabilities(L: list, E, cons: list, n_test: int, delta: float, num_exits: int) -> torch.Tensor: # per constraint, (m, n_t) tuning losses in [0, 1]; (m, n_t) tuning exits; constraints; test size; level; K
     "Each configuration's predicted chance of passing its test on n_test samples (normal approximation, product over constraints)."
-    K, n_t, q = len(tune.scores), tune.scores.shape[1], torch.ones(len(E), dtype=torch.float64)
-    for (c, e), tab in zip(cons, constraint_tables(tune, cons, flops)):
+    K, n_t, q = num_exits, E.shape[1], torch.ones(len(E), dtype=torch.float64)
+    for (c, e), x in zip(cons, L):
         m = constraint_meta(c); w = E < K - 1 if m['conditional'] else None
-        x = tab.gather(0, E).clamp(0, 1).double(); (tot, cnt), sq = _sums(x, w), _sums(x ** 2, w)[0]
+        (tot, cnt), sq = _sums(x, w), _sums(x ** 2, w)[0]
         mean, nt = tot / cnt.clamp(min=1), cnt * n_test / max(n_t, 1)
         sd = ((sq / cnt.clamp(min=1) - mean ** 2).clamp(min=1e-6) * (1 / cnt.clamp(min=1) + 1 / nt.clamp(min=1))).sqrt()
         qc = torch.special.ndtr((_critical(nt, e, delta, m['binary']) - mean) / sd).masked_fill(cnt == 0, 0.)
@@ -522,9 +524,9 @@ def learned_order(T, tune: Outcomes, cons: list, n_test: int, delta: float, flop
     "The test order learned on the tuning split: lambda_0 when true by construction, the best chain, then the rest by predicted pass probability."
     if tune.labels is None and any(constraint_meta(c)['needs_labels'] for c, _ in cons):
         raise ValueError("procedure 'learned' learns its order on path_probs, and a risk here needs labels: pass path_labels=, or choose another procedure")
-    E = config_exits(tune.scores, T); q = pass_probabilities(E, tune, cons, n_test, delta, flops)
-    L = sum(tab.gather(0, E).clamp(0, 1).double() for tab in constraint_tables(tune, cons, flops))
-    chain = best_chain(q, 1 - _flops_rel(flops, len(tune.scores))[E].mean(1), _correlations(L))
+    E = config_exits(tune.scores, T); Lt = [tab.gather(0, E).clamp(0, 1).double() for tab in constraint_tables(tune, cons, flops)]
+    q = pass_probabilities(Lt, E, cons, n_test, delta, len(tune.scores))
+    chain = best_chain(q, 1 - _flops_rel(flops, len(tune.scores))[E].mean(1), _correlations(sum(Lt)))
     first = [0] if all(constraint_meta(c)['zero_at_final'] for c, _ in cons) else []
     used = torch.zeros(len(T), dtype=torch.bool); used[chain] = True; used[first] = True
     rest = (~used).nonzero()[:, 0]; rest = rest[q[rest].argsort(descending=True, stable=True)]
@@ -536,8 +538,8 @@ def _decide(dec, cons, metas, proc, delta, order, starts):
     for i, m in enumerate(metas):
         if m['zero_at_final']: dec[i, 0] = 0. if proc else -math.inf             # true by construction: no test
     if proc: stat = dec.max(0).values; return PROCEDURES[proc](stat, delta, order, starts), stat
-    ok = torch.stack([d <= e for d, (_, e) in zip(dec, cons)]).all(0); bad = (~ok).nonzero()   # crc: the passing prefix
-    return torch.arange(len(ok)) < (int(bad[0, 0]) if len(bad) else len(ok)), dec[0]
+    ok = torch.stack([d <= e for d, (_, e) in zip(dec, cons)]).all(0)            # crc: the passing prefix
+    return torch.arange(len(ok)) < _prefix(ok), dec[0]
 
 def _calibrate(o: Outcomes, *, cons, delta, method, flops=None, report=True, **options) -> ExitCalibration:
     "Calibrate on outcomes `o` for the (name, level) constraints: path, losses, tests, procedure, choice; `calibrate` and `audit` call this."

@@ -42,7 +42,7 @@ from .conformal import (CALIBRATORS, PROCEDURES, RISKS, ExitCalibration, Uncerti
                               outcomes, run_baselines, synthetic_exits)
 from .robustness import (apply_temperature, calibration_metrics, constraint_values, corrupted_test, fit_temperatures, list_corruptions,
                                mixture_corrupt, reliability_per_exit, shift_entries, shift_eval, shift_guarantee, shift_text)
-from .monitor import RiskMonitor, audit_mask
+from .monitor import audit_mask, monitor_stream
 
 # %% ../nbs/08_experiment.ipynb #915b5076
 OPEN_SECTIONS = ('method_args', 'options', 'loss_args')  # sections whose keys are checked elsewhere (build_method, calibrate, calibration_loss)
@@ -449,9 +449,9 @@ def monitor_shift(clean,                  # (probs (K, n, C), labels (n,) or Non
         parts.append(L[torch.from_numpy(g.permutation(len(L)))])
     x, n0 = torch.cat(parts).numpy(), len(parts[0])
     pos = np.flatnonzero(audit_mask(g, len(x), fraction))
-    m = RiskMonitor(setting['epsilon'], alpha); m.update(x[pos], pos); at = m.alarm_position
+    m = monitor_stream(x[pos], pos, epsilon=setting['epsilon'], alpha=alpha); at = m['alarm_position']
     return dict(risk=risk, epsilon=setting['epsilon'], alpha=alpha, fraction=fraction, n_clean=n0, n_shifted=len(x) - n0, audited=len(pos),
-                clean_risk=float(parts[0].mean()), shifted_risk=float(parts[1].mean()), alarm=m.alarm, alarm_position=None if at is None else int(at),
+                clean_risk=float(parts[0].mean()), shifted_risk=float(parts[1].mean()), alarm=m['alarm'], alarm_position=None if at is None else int(at),
                 false_alarm=at is not None and at < n0, detected_after=None if at is None or at < n0 else int(at - n0))
 
 # %% ../nbs/08_experiment.ipynb #cc394183
