@@ -9,7 +9,7 @@ __all__ = ['METHODS', 'OPTIMIZERS', 'SCHEDULES', 'CKPT_FORMAT', 'AMP_DTYPES', 'd
            'ce_all', 'Method', 'build_method', 'list_methods', 'ERM', 'MultiExit', 'SDN', 'PL', 'KD', 'warmup_ramp',
            'DKD', 'feature_map', 'pool_features', 'hint_regressor', 'FitNet', 'AT', 'CRD', 'SafeKD', 'FrozenTeacher',
            'SelfTeacher', 'EMATeacher', 'lr_factor', 'apply_freeze', 'mix_batch', 'in_notebook', 'Progress',
-           'load_checkpoint', 'load_model', 'resolve_device', 'Trainer']
+           'load_checkpoint', 'load_model', 'resolve_device', 'TrainHook', 'Trainer', 'fit_plain']
 
 # %% ../nbs/05_training.ipynb #1743f316
 import copy, inspect, json, math, sys, time
@@ -76,6 +76,7 @@ METHODS = Registry('method')
 class Method(nn.Module):
     "Base class of training methods: `forward(step) -> {name: weighted loss term}`."
     needs_teacher, needs_features = False, False
+    fitter = None   # how the method trains: None is `fit_plain` (one Trainer); a function with its signature (staged methods)
     def __init__(self, num_exits: int): # K
         super().__init__(); self.K = num_exits
     def setup(self, net, teacher, x, n_train: int): # the student; the teacher or None; a sample batch; training-set size
@@ -312,10 +313,10 @@ def apply_freeze(net: MultiExitNet, freeze: int) -> MultiExitNet: # the net; -1 
 
 # %% ../nbs/05_training.ipynb #1d13477c
 def mix_batch(x, y, mixup: float = 0.0, cutmix: float = 0.0, generator=None): # batch; labels; MixUp alpha; CutMix alpha (0: off); torch.Generator
-    "Apply MixUp or CutMix to a batch: (x, y dominant, (y_a, y_b, lam) or None)."
+    "Apply CutMix (priority) or MixUp to a batch: (x, y dominant, (y_a, y_b, lam) or None)."
     alphas = [a for a in (mixup, cutmix) if a > 0]
     if not alphas or x.ndim != 4: return x, y, None
-    use_cut = cutmix > 0 and (mixup <= 0 or torch.rand((), generator=generator) < 0.5)
+    use_cut = cutmix > 0                              # CutMix takes priority over MixUp (the ASMB seed's rule)
     a = cutmix if use_cut else mixup
     lam = float(torch.distributions.Beta(a, a).sample()) if generator is None else float(np.random.default_rng(int(torch.randint(2**31, (), generator=generator))).beta(a, a))
     j = torch.randperm(len(x), generator=generator).to(x.device)
@@ -377,6 +378,30 @@ def resolve_device(device: str = 'auto') -> torch.device: # 'auto', 'cpu', 'cuda
     if dev.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r} asked for, but CUDA is not available; use device='cpu' or 'auto'")
     return dev
 
+class TrainHook:
+    """What code around the trainer (continual learning: replay, EWC, task masks) may add to each step; every method is a no-op.
+    `before_step` may change the batch before mixing, `logits` maps every exit's (and the teacher's) logits,
+    `terms` adds weighted loss terms, `after_step` sees the batch the step started from."""
+    def before_step(self,
+                    tr,            # the Trainer
+                    x, y, idx,     # the batch, its labels and training-split indices
+                    g,             # the epoch's torch.Generator
+                   ): return x, y, idx
+    def logits(self,
+               tr,                 # the Trainer
+               z,                  # (B, C) logits of one exit or of the teacher
+              ): return z
+    def terms(self,
+              tr,                  # the Trainer
+              s,                   # the step's `Step`
+             ) -> dict: return {}
+    def after_step(self,
+                   tr,             # the Trainer
+                   x, y, idx,      # the batch as it came from the data (before `before_step`)
+                  ): pass
+
+def _overrides(hooks, name): return [h for h in hooks if getattr(type(h), name) is not getattr(TrainHook, name)]   # hooks that define `name`
+
 class Trainer:
     "Train a multi-exit net with a method (and teacher) on device-held data; atomic checkpoints; resume."
     def __init__(self, net: MultiExitNet, method: Method, data: Data, out_dir, *, teacher=None, # net; method; data; run folder; teacher or None
@@ -386,8 +411,11 @@ class Trainer:
                  label_smoothing: float = 0.0, mixup: float = 0.0, cutmix: float = 0.0, freeze: int = -1, # CE smoothing; MixUp/CutMix alphas; see apply_freeze
                  amp: str = 'bf16', device: str = 'auto', augment: bool = True, log_every: int = 50, # AMP on CUDA; device; crop+flip; steps between log lines/checks
                  progress: str = 'auto', seed: int = 0, # progress display; seed of data order and augmentation
-                 channels_last: bool = True): # conv weights, so activations, in channels_last memory format (faster convolutions on CPUs and GPUs)
-        store_attr(but='net,method,data,teacher')
+                 channels_last: bool = True, # conv weights, so activations, in channels_last memory format (faster convolutions on CPUs and GPUs)
+                 grad_scaler_init_scale: float = 65536.0, # fp16's gradient scaler starts here (the ASMB seed's grad_scaler_init_scale; torch's default)
+                 hooks: Sequence = ()): # `TrainHook`s (continual learning), called in order
+        store_attr(but='net,method,data,teacher,hooks')
+        self.hooks = list(hooks)
         self.net, self.method, self.data, self.teacher = net, method, data, teacher
         self.out_dir, self.device, self.amp_dtype = Path(out_dir), resolve_device(device), AMP_DTYPES[check_choice(amp, AMP_DTYPES, 'amp')]
         self.progress, self.log = Progress(progress), get_logger('safekd.training')
@@ -413,7 +441,7 @@ def _setup(self: Trainer):
     f = partial(lr_factor, total=total, warmup=int(self.warmup_epochs * spe), schedule=self.schedule,
                 step_size=int(self.step_size * spe), gamma=self.gamma)
     self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, f)
-    self.scaler = torch.amp.GradScaler('cuda', enabled=self.amp_dtype == torch.float16)
+    self.scaler = torch.amp.GradScaler('cuda', init_scale=self.grad_scaler_init_scale, enabled=self.amp_dtype == torch.float16)
     self.epoch, self.step, self.best, self.history = 0, 0, -1.0, []
 
 @patch
@@ -424,20 +452,27 @@ def autocast(self: Trainer):
 # %% ../nbs/05_training.ipynb #35c80f21
 @patch
 def train_step(self: Trainer, x, y, idx, progress: float, g): # batch; labels; indices; fraction of training done; generator
-    "One optimisation step; returns the detached loss and terms."
+    "One optimisation step (with the hooks'); returns the detached loss and terms."
+    x0, y0, i0 = x, y, idx
+    for h in self.hooks: x, y, idx = h.before_step(self, x, y, idx, g)
     x, y, mix = mix_batch(x, y, self.mixup, self.cutmix, g)
     with self.autocast():
         feats = t_logits = t_feats = None
         if self.method.needs_features: logits, feats = self.net.forward_features(x)
         else: logits = self.net(x)
         if self.teacher is not None: t_logits, t_feats = self.teacher(x, logits, self.method.needs_features)
-        terms = self.method(Step(logits, y, feats, t_logits, t_feats, idx, mix, progress, self.label_smoothing))
+        for h in _overrides(self.hooks, 'logits'):
+            logits = [h.logits(self, z) for z in logits]; t_logits = None if t_logits is None else h.logits(self, t_logits)
+        s = Step(logits, y, feats, t_logits, t_feats, idx, mix, progress, self.label_smoothing)
+        terms = self.method(s)
+        for h in self.hooks: terms.update(h.terms(self, s))
         loss = sum(terms.values())
     self.opt.zero_grad(set_to_none=True)
     self.scaler.scale(loss).backward()
     if self.grad_clip: self.scaler.unscale_(self.opt); nn.utils.clip_grad_norm_(self.params, self.grad_clip)
     self.scaler.step(self.opt); self.scaler.update(); self.sched.step(); self.step += 1
     if hasattr(self.teacher, 'update'): self.teacher.update(self.net)
+    for h in self.hooks: h.after_step(self, x0, y0, i0)
     return {'loss': loss.detach(), **{k: v.detach() for k, v in terms.items()}}
 
 # %% ../nbs/05_training.ipynb #1fd08f3e
@@ -471,9 +506,19 @@ def train_epoch(self: Trainer, ep: int) -> dict: # epoch index
 # %% ../nbs/05_training.ipynb #8a49d60d
 @patch
 def evaluate(self: Trainer, split: Split) -> list: # a data split
-    "Top-1 accuracy of every exit on a split."
+    "Top-1 accuracy of every exit on a split (through the hooks' `logits`, e.g. a continual run's seen classes)."
+    it, mask = batches(split, self.eval_batch_size, device=self.device, mean=self.mean, std=self.std), _overrides(self.hooks, 'logits')
     with self.autocast():
-        return self.net.exit_accuracy(batches(split, self.eval_batch_size, device=self.device, mean=self.mean, std=self.std))
+        if not mask: return self.net.exit_accuracy(it)
+        was, hits = self.net.training, 0; self.net.eval()
+        try:
+            with torch.inference_mode():
+                for x, y in it:
+                    zs = self.net(x)
+                    for h in mask: zs = [h.logits(self, z) for z in zs]
+                    hits = hits + torch.stack([(z.argmax(-1) == y).sum() for z in zs])
+        finally: self.net.train(was)
+        return (hits.double() / max(len(split), 1)).tolist()
 
 @patch
 def state(self: Trainer) -> dict:
@@ -512,3 +557,19 @@ def fit(self: Trainer, resume: bool = False) -> list: # continue from checkpoint
         atomic_write_text(self.out_dir / 'metrics_per_epoch.jsonl', ''.join(json.dumps(r) + '\n' for r in self.history))
         self.progress.info(f"epoch {self.epoch}/{self.epochs} loss {tr['loss']:.4f} val acc {[round(a, 4) for a in val]} ({rec['seconds']:.1f} s)")
     return self.history
+
+def fit_plain(net: MultiExitNet,          # the student
+              method: Method,             # its method
+              data: Data,                 # the data
+              out_dir,                    # the run folder
+              *,
+              teacher=None,               # the teacher or None
+              train: dict,                # the Trainer's keyword arguments (a config's `train:` section)
+              seed: int = 0,              # seed of data order and augmentation
+              resume: bool = False,       # continue from checkpoint_last.pt when present
+              hooks: Sequence = (),       # `TrainHook`s
+             ) -> Trainer:                # the trainer after `fit`
+    "Train with one `Trainer`: every method's fitter unless it sets its own (`Method.fitter`, e.g. staged training)."
+    tr = Trainer(net, method, data, out_dir, teacher=teacher, seed=seed, hooks=hooks, **train)
+    tr.fit(resume=resume)
+    return tr
