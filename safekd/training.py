@@ -9,7 +9,7 @@ __all__ = ['METHODS', 'OPTIMIZERS', 'SCHEDULES', 'CKPT_FORMAT', 'AMP_DTYPES', 'd
            'ce_all', 'Method', 'build_method', 'list_methods', 'ERM', 'MultiExit', 'SDN', 'PL', 'KD', 'warmup_ramp',
            'DKD', 'feature_map', 'pool_features', 'hint_regressor', 'FitNet', 'AT', 'CRD', 'SafeKD', 'FrozenTeacher',
            'SelfTeacher', 'EMATeacher', 'lr_factor', 'apply_freeze', 'mix_batch', 'in_notebook', 'Progress',
-           'load_checkpoint', 'load_model', 'resolve_device', 'TrainHook', 'Trainer', 'fit_plain']
+           'load_checkpoint', 'load_model', 'resolve_device', 'TrainHook', 'Trainer', 'FitResult', 'fit_plain']
 
 # %% ../nbs/05_training.ipynb #1743f316
 import copy, inspect, json, math, sys, time
@@ -557,6 +557,19 @@ def fit(self: Trainer, resume: bool = False) -> list: # continue from checkpoint
         atomic_write_text(self.out_dir / 'metrics_per_epoch.jsonl', ''.join(json.dumps(r) + '\n' for r in self.history))
         self.progress.info(f"epoch {self.epoch}/{self.epochs} loss {tr['loss']:.4f} val acc {[round(a, 4) for a in val]} ({rec['seconds']:.1f} s)")
     return self.history
+
+@dataclass
+class FitResult:
+    "What a fitter that is not one `Trainer` (staged, continual) hands to the post-training steps: the `Trainer` attributes they read."
+    net: MultiExitNet          # the trained student (its weights are also in out_dir/checkpoint_best.pt)
+    data: Data                 # the run's whole data (every class: post-training steps evaluate on it)
+    out_dir: Path              # the run folder
+    device: torch.device       # where the net is
+    eval_batch_size: int       # batch size of the evaluations
+    epoch: int                 # epochs trained, over every stage or task
+    step: int                  # optimiser steps, over every stage or task
+    best: float                # the best validation accuracy of the final exit seen
+    history: list              # every epoch's record (metrics_per_epoch.jsonl)
 
 def fit_plain(net: MultiExitNet,          # the student
               method: Method,             # its method
