@@ -7,14 +7,15 @@ Docs: https://safekd.github.io/safekd/experiment.html.md"""
 # %% auto #0
 __all__ = ['OPEN_SECTIONS', 'VECTOR_MODEL', 'SLOTS', 'IGNORED_KEYS', 'RERUN_IGNORED', 'STUDENT_KEYS', 'TEACHERS', 'merge_config',
            'parse_override', 'configs_dir', 'fit_model_to_inputs', 'resolve_config', 'prepare_data', 'run_dir',
-           'config_diff', 'teacher_config', 'run_lock', 'check_cached_run', 'resumable', 'teacher_kind',
-           'build_teacher', 'needs_teacher_run', 'no_teacher', 'self_teacher', 'ema_teacher', 'ckpt_teacher',
-           'run_teacher', 'exit_logits', 'RunEval', 'run_eval', 'calibration_grid', 'calibrate_settings',
-           'early_exit_split', 'setting_report', 'wallclock', 'calibration_step', 'reliability_step', 'monitor_shift',
-           'shift_comparison', 'mixture_comparison', 'robustness_step', 'check_post_training', 'check_config',
-           'exit_stats', 'calibration_summary', 'exit_accuracies', 'Stopwatch', 'test_exits', 'finish_run', 'run',
-           'experiment_template', 'execute_template', 'run_notebook', 'experiment', 'read_run', 'plot_run',
-           'plot_calibration', 'best_baseline', 'run_report']
+           'config_diff', 'teacher_names', 'teacher_config', 'teacher_configs', 'run_lock', 'check_cached_run',
+           'resumable', 'teacher_kind', 'build_teacher', 'needs_teacher_run', 'no_teacher', 'self_teacher',
+           'ema_teacher', 'ckpt_teacher', 'ckpts_teacher', 'trained_teacher', 'run_teacher', 'runs_teacher',
+           'exit_logits', 'RunEval', 'run_eval', 'calibration_grid', 'calibrate_settings', 'early_exit_split',
+           'setting_report', 'wallclock', 'calibration_step', 'reliability_step', 'monitor_shift', 'shift_comparison',
+           'mixture_comparison', 'robustness_step', 'check_post_training', 'check_config', 'exit_stats',
+           'calibration_summary', 'exit_accuracies', 'Stopwatch', 'test_exits', 'teacher_nets', 'teacher_disagreement',
+           'finish_run', 'fit_run', 'run', 'experiment_template', 'execute_template', 'run_notebook', 'experiment',
+           'read_run', 'plot_run', 'plot_calibration', 'best_baseline', 'run_report']
 
 # %% ../nbs/08_experiment.ipynb #8425a32c
 import copy, dataclasses, fcntl, json, os, time, warnings
@@ -36,13 +37,16 @@ import safekd
 from .core import Registry, atomic_write, atomic_write_json, atomic_write_text, check_choice, env_info, get_logger, seed_everything
 from .data import DATASETS, Data, Split, batches, list_datasets, load_data
 from .wrapper import SCORES, MultiExitNet, build_model, early_exit_timing, exit_indices, list_models
-from .training import (AMP_DTYPES, METHODS, OPTIMIZERS, SCHEDULES, EMATeacher, FrozenTeacher, SelfTeacher, Trainer, build_method, list_methods, load_checkpoint,
-                             load_model)
+from .data import augment_key
+from .training import (AMP_DTYPES, METHODS, OPTIMIZERS, SCHEDULES, EMATeacher, FrozenTeacher, SelfTeacher, Trainer, build_method, fit_plain, list_methods,
+                             load_checkpoint, load_model, resolve_device)
 from .conformal import (CALIBRATORS, PROCEDURES, RISKS, ExitCalibration, UncertifiedWarning, calibrate, evaluate_policy, loss_table,
                               outcomes, run_baselines, synthetic_exits)
 from .robustness import (apply_temperature, calibration_metrics, constraint_values, corrupted_test, fit_temperatures, list_corruptions,
                                mixture_corrupt, reliability_per_exit, shift_entries, shift_eval, shift_guarantee, shift_text)
 from .monitor import audit_mask, monitor_stream
+from .asmb import MultiTeacher, disagreement_report
+from .continual import check_continual, fit_continual
 
 # %% ../nbs/08_experiment.ipynb #915b5076
 OPEN_SECTIONS = ('method_args', 'options', 'loss_args')  # sections whose keys are checked elsewhere (build_method, calibrate, calibration_loss)
@@ -90,9 +94,11 @@ def fit_model_to_inputs(cfg: dict) -> dict: # a resolved config
         log.warning(f"dataset {cfg['dataset']!r} has vector inputs: model {cfg['model']!r} takes images, so the {VECTOR_MODEL!r} "
                     f"backbone trains instead (model_requested: {cfg['model']!r} in config.yaml)")
         cfg['model_requested'], cfg['model'] = cfg['model'], VECTOR_MODEL
-    if cfg['teacher']['name'] in list_models() and cfg['teacher']['name'] != VECTOR_MODEL:
+    names = cfg['teacher']['name'] if isinstance(cfg['teacher']['name'], list) else [cfg['teacher']['name']]
+    swap = [n if n not in list_models() else VECTOR_MODEL for n in names]
+    if swap != names:
         log.warning(f"dataset {cfg['dataset']!r} has vector inputs: teacher {cfg['teacher']['name']!r} becomes {VECTOR_MODEL!r}")
-        cfg['teacher']['name'] = VECTOR_MODEL
+        cfg['teacher']['name'] = swap if isinstance(cfg['teacher']['name'], list) else swap[0]
     return cfg
 
 SLOTS = dict(dataset=('datasets', list_datasets), model=('models', list_models), method=('methods', list_methods))
@@ -128,11 +134,17 @@ def prepare_data(dataset: str, seed: int = 0, data_dir=None, val_frac: float = 0
     cut = lambda sp, n: sp if n is None or n >= len(sp) else sp.subset(torch.arange(n))
     return Data(d.info, cut(d.train, max_train), cut(d.val, max_eval), cut(d.cal, max_eval), cut(d.test, max_eval), d.split_file)
 
+def _cl_suffix(cl: dict) -> str: # a config's cl section
+    "A continual run's folder suffix: its task count, replay ratio, EWC weight and scenario when not class-incremental."
+    if cl.get('num_tasks', 1) <= 1: return ''
+    parts = [f"cl{cl['num_tasks']}"] + ([f"replay{cl['replay_ratio']:g}"] if cl['replay_ratio'] else []) + ([f"ewc{cl['lambda_ewc']:g}"] if cl['lambda_ewc'] else [])
+    return '-' + '-'.join(parts + ([cl['scenario']] if cl['scenario'] != 'class' else []))
+
 def run_dir(cfg: dict) -> Path: # a resolved config
-    "The run folder of a config: <output_dir>/<dataset>/<model>/<method>[-<loss>[-<arg><value>...]][-<tag>]/seed_<seed>."
+    "The run folder of a config: <output_dir>/<dataset>/<model>/<method>[-<loss>[-<arg><value>...]][-cl<tasks>[-replay<r>][-ewc<lambda>][-task]][-<tag>]/seed_<seed>."
     a = cfg['method_args'] if cfg['method'] == 'erm' else {}
     loss, args = a.get('loss', 'ce'), ''.join(f'-{k}{v:g}' if isinstance(v, (int, float)) else f'-{k}{v}' for k, v in sorted((a.get('loss_args') or {}).items()))
-    name = cfg['method'] + ('' if loss == 'ce' and not args else f'-{loss}{args}') + (f"-{cfg['tag']}" if cfg.get('tag') else '')
+    name = cfg['method'] + ('' if loss == 'ce' and not args else f'-{loss}{args}') + _cl_suffix(cfg.get('cl') or {}) + (f"-{cfg['tag']}" if cfg.get('tag') else '')
     return Path(cfg['output_dir']) / cfg['dataset'] / cfg['model'] / name / f"seed_{cfg['seed']}"
 
 # %% ../nbs/08_experiment.ipynb #a4c2e4ab
@@ -155,20 +167,31 @@ def config_diff(old: dict,                       # one resolved config
     return sorted(k for k in set(old) | set(new) if not k.startswith(ignore) and old.get(k) != new.get(k))
 
 # %% ../nbs/08_experiment.ipynb #0d450a3c
-STUDENT_KEYS = ('model', 'method', 'model_requested', 'model_args', 'method_args', 'teacher', 'calibration', 'robustness', 'tag', 'resume')  # what the student's own layers set for it alone
+STUDENT_KEYS = ('model', 'method', 'model_requested', 'model_args', 'method_args', 'teacher', 'calibration', 'robustness', 'tag', 'resume', 'cl')  # what the student's own layers set for it alone (a continual student's teachers learn every class at once, as ASIB-CL's fine-tuned teachers do)
 
-def teacher_config(cfg: dict,   # the student's resolved config
-                  ) -> dict:    # the resolved config of the erm run that trains its teacher
-    "The teacher's run config: resolved from the student's layers (not their STUDENT_KEYS) for the teacher model and erm, then the teacher section."
+def teacher_names(t: dict) -> list: # a config's teacher section
+    "The model keys (or name) of a teacher section as a list: `teacher.name` may be one key or a list of keys (several teachers)."
+    return list(t['name']) if isinstance(t['name'], (list, tuple)) else [t['name']]
+
+def teacher_config(cfg: dict,              # the student's resolved config
+                   name: str | None = None,  # which teacher model (None: teacher.name, a single key)
+                  ) -> dict:                 # the resolved config of the erm run that trains that teacher
+    "A teacher's run config: resolved from the student's layers (not their STUDENT_KEYS) for the teacher model and erm, then the teacher section."
     t, req = cfg['teacher'], cfg.get('requested') or {}
-    check_choice(t['name'], list_models(), 'teacher model')
-    tc = resolve_config(cfg['dataset'], t['name'], 'erm', config=req.get('config'), overrides=req.get('overrides', ()), fast=req.get('fast', False), skip=STUDENT_KEYS)
+    name = t['name'] if name is None else name
+    check_choice(name, list_models(), 'teacher model')
+    tc = resolve_config(cfg['dataset'], name, 'erm', config=req.get('config'), overrides=req.get('overrides', ()), fast=req.get('fast', False), skip=STUDENT_KEYS)
     la = t.get('loss_args') or {}
     ov = {'method_args': {**({} if t['loss'] == 'ce' and not la else {'loss': t['loss']}), **({'loss_args': la} if la else {})},   # erm's defaults: no argument 'model_args': {'num_exits': cfg['model_args']['num_exits']},
           'calibration': {'enable': False}, 'robustness': {'enable': False}}        # a teacher is trained, not deployed
     tc = merge_config(tc, {**ov, **({'train': {'epochs': t['epochs']}} if t['epochs'] is not None else {})})
     for o in t['overrides'] or []: tc = merge_config(tc, parse_override(o))
     return tc
+
+def teacher_configs(cfg: dict,   # the student's resolved config
+                   ) -> list:    # one erm run config per teacher model
+    "The run config of every teacher a student distils from (`teacher.name`, a key or a list of keys)."
+    return [teacher_config(cfg, n) for n in teacher_names(cfg['teacher'])]
 
 # %% ../nbs/08_experiment.ipynb #d1d5d166
 @contextmanager
@@ -199,11 +222,18 @@ def resumable(d: Path,  # a run folder
 TEACHERS = Registry('teacher')
 
 def teacher_kind(t: dict) -> str: # a config's teacher section
-    "The `TEACHERS` key of a teacher section: 'ckpt' with a checkpoint, 'run' for a model key, else its name."
-    if t['ckpt']: return 'ckpt'
+    "The `TEACHERS` key of a teacher section: 'ckpt'/'ckpts' with one checkpoint or a list, 'run'/'runs' for one model key or a list, else its name."
+    if t['ckpt']: return _teacher_list(t['ckpt'], 'teacher.ckpt', 'ckpts') if isinstance(t['ckpt'], (list, tuple)) else 'ckpt'
+    if isinstance(t['name'], (list, tuple)):
+        for n in t['name']: check_choice(n, list_models(), 'teacher model')
+        return _teacher_list(t['name'], 'teacher.name', 'runs')
     if t['name'] in list_models(): return 'run'
-    check_choice(t['name'], [k for k in TEACHERS if k not in ('ckpt', 'run')] + list_models(), 'teacher')
+    check_choice(t['name'], [k for k in TEACHERS if k not in ('ckpt', 'run', 'ckpts', 'runs')] + list_models(), 'teacher')
     return t['name']
+
+def _teacher_list(v: list, key: str, kind: str) -> str: # the list; its config key; the kind it makes
+    if len(v) < 2: raise ValueError(f"{key}={list(v)!r}: a list names two or more teachers (one teacher: give it alone, not in a list)")
+    return kind
 
 def build_teacher(cfg: dict,        # the student's resolved config
                   net: MultiExitNet, # the student
@@ -213,7 +243,7 @@ def build_teacher(cfg: dict,        # the student's resolved config
 
 def needs_teacher_run(cfg: dict) -> bool: # a resolved config
     "True when the run distils from a trained teacher run (its method needs a teacher and the teacher is a model key)."
-    return METHODS[cfg['method']].needs_teacher and teacher_kind(cfg['teacher']) == 'run'
+    return METHODS[cfg['method']].needs_teacher and teacher_kind(cfg['teacher']) in ('run', 'runs')
 
 # %% ../nbs/08_experiment.ipynb #8f6bab78
 @TEACHERS.register('none')
@@ -228,14 +258,23 @@ def ema_teacher(cfg, net): return EMATeacher(net, cfg['teacher']['ema_decay'])
 @TEACHERS.register('ckpt')
 def ckpt_teacher(cfg, net): return FrozenTeacher(load_model(cfg['teacher']['ckpt']))
 
-@TEACHERS.register('run')
-def run_teacher(cfg, net):
-    "The teacher trained as its own erm run (`teacher_config`), trained first unless finished, under the run's lock."
-    tc = teacher_config(cfg); d = run_dir(tc); log = get_logger('safekd.training')
+@TEACHERS.register('ckpts')
+def ckpts_teacher(cfg, net): return MultiTeacher([load_model(p) for p in cfg['teacher']['ckpt']])
+
+def trained_teacher(tc: dict,  # a teacher's run config (`teacher_config`)
+                   ) -> MultiExitNet: # its trained network (checkpoint_best.pt)
+    "A teacher's erm run, trained first unless finished (a finished one must match `tc`), under the run's lock."
+    d, log = run_dir(tc), get_logger('safekd.training')
     with run_lock(d):
         if (d / 'metrics.json').exists(): check_cached_run(d, tc); log.info(f"reusing teacher run {d}")
         else: log.info(f"training teacher {tc['model']} first: {d}"); run({**tc, 'resume': resumable(d, tc)})
-    return FrozenTeacher(load_model(d / 'checkpoint_best.pt'))
+    return load_model(d / 'checkpoint_best.pt')
+
+@TEACHERS.register('run')
+def run_teacher(cfg, net): return FrozenTeacher(trained_teacher(teacher_config(cfg)))
+
+@TEACHERS.register('runs')
+def runs_teacher(cfg, net): return MultiTeacher([trained_teacher(tc) for tc in teacher_configs(cfg)])
 
 # %% ../nbs/08_experiment.ipynb #8ad6438d
 @torch.inference_mode()
@@ -571,15 +610,24 @@ def _check_monitor(r: dict, c: dict): # the robustness section; the calibration 
     first = c['risk'] if isinstance(c['risk'], str) else c['risk'][0]
     if RISKS[first].registry_meta['conditional']: raise ValueError(f"robustness.monitor tests the mean of a per-sample loss; risk {first!r} is conditional: monitor another risk")
 
+def _check_teacher_count(method: str, kind: str): # a METHODS key; its teacher's TEACHERS key
+    "A method that fuses several teachers (`min_teachers` > 1) gets a list; a feature method gets one network."
+    cls, several = METHODS[method], kind in ('runs', 'ckpts')
+    if getattr(cls, 'min_teachers', 1) > 1 and not several:
+        raise ValueError(f"method {method!r} fuses {cls.min_teachers} or more teachers: give teacher.name (or teacher.ckpt) as a list, e.g. teacher.name=[resnet20, vgg8]")
+    if several and cls.needs_features and getattr(cls, 'min_teachers', 1) == 1:
+        raise ValueError(f"method {method!r} distils features from one teacher; several teachers (teacher.name as a list) teach kd, dkd, safe_kd (their averaged logits) and asmb")
+
 def check_config(cfg: dict): # a resolved config
     "Everything about a run that can be checked without its data (method arguments, teacher, post-training sections): fails before anything trains."
     build_method(cfg['method'], cfg['model_args']['num_exits'], **cfg['method_args'])
     t = cfg['train']
     check_choice(t['optimizer'], OPTIMIZERS.keys(), 'optimizer'); check_choice(t['schedule'], SCHEDULES.keys(), 'schedule'); check_choice(t['amp'], AMP_DTYPES, 'amp')
     if METHODS[cfg['method']].needs_teacher:
-        kind = teacher_kind(cfg['teacher'])
+        kind = teacher_kind(cfg['teacher']); _check_teacher_count(cfg['method'], kind)
         if kind == 'none': TEACHERS['none'](cfg, None)
-        if kind == 'run': check_config(teacher_config(cfg))
+        for tc in teacher_configs(cfg) if kind in ('run', 'runs') else []: check_config(tc)
+    augment_key(t['augment']); check_continual(None, **cfg['cl'])
     check_post_training(None, cfg['calibration'], cfg['robustness'])
     c, vector = cfg['calibration'], DATASETS[cfg['dataset']].registry_meta.get('inputs') == 'vector'
     for what, on in (('robustness', cfg['robustness']['enable']), ('calibration.shift', c['enable'] and c['shift'])):
@@ -618,7 +666,24 @@ def test_exits(logits) -> dict: # the test split's ((K, n, C) logits, (n,) label
     lg, y = logits; conf, pred = lg.softmax(-1).max(-1)
     return dict(pred=pred.numpy(), maxprob=conf.numpy(), labels=y.numpy())
 
-def finish_run(tr: Trainer, cfg: dict, seconds: float) -> dict: # the trainer after fit; the run's config; training wall time
+def teacher_nets(teacher) -> list: # a run's teacher (None, SelfTeacher, EMATeacher, FrozenTeacher, MultiTeacher)
+    "The separate trained networks a teacher holds (none for 'self', 'ema' or no teacher)."
+    if isinstance(teacher, MultiTeacher): return list(teacher.nets)
+    return [teacher.net] if isinstance(teacher, FrozenTeacher) and not isinstance(teacher, EMATeacher) else []
+
+def teacher_disagreement(ev: RunEval, teacher) -> dict | None: # run state; the run's teacher
+    "Prediction mismatch and cross-error between the teachers and between each teacher and each student exit on the test split (None without a teacher network)."
+    nets = teacher_nets(teacher)
+    if not nets: return None
+    t_logits = [exit_logits(n.to(ev.device), ev.data.test, batch_size=ev.batch_size, device=ev.device, mean=ev.data.info.mean, std=ev.data.info.std)[0][-1] for n in nets]
+    lg, y = ev.logits['test']
+    return disagreement_report(t_logits, lg, y)
+
+def finish_run(tr: Trainer,        # the trainer after fit (or a staged or continual fit's FitResult)
+               cfg: dict,          # the run's config
+               seconds: float,     # training wall time
+               teacher=None,       # the run's teacher (its disagreement with the exits is recorded)
+              ) -> dict:           # metrics.json's content
     "Best checkpoint -> outputs -> calibration, reliability, robustness -> exit_stats.json, then metrics.json (last, atomically)."
     clock = Stopwatch()
     tr.net.load_state_dict(load_checkpoint(tr.out_dir / 'checkpoint_best.pt')['model'])
@@ -630,15 +695,31 @@ def finish_run(tr: Trainer, cfg: dict, seconds: float) -> dict: # the trainer af
     reliability_step(ev, tr.out_dir, temps); clock.lap('reliability')
     rob = robustness_step(ev, tr.out_dir, cal, data_dir=cfg['data']['data_dir'], **cfg['robustness']); clock.lap('robustness')
     atomic_write_json(tr.out_dir / 'exit_stats.json', exit_stats(tr.net, test, val, ev.shape, cal)); clock.lap('exit_stats')
-    m = dict(dataset=cfg['dataset'], model=cfg['model'], method=cfg['method'], seed=cfg['seed'], teacher=cfg['teacher']['name'],
+    dis = teacher_disagreement(ev, teacher); clock.lap('disagreement')
+    clf = tr.out_dir / 'cl_metrics.json'
+    cl = {k: v for k, v in json.loads(clf.read_text()).items() if k in ('avg_acc', 'forgetting', 'scenario')} if cfg['cl']['num_tasks'] > 1 else None
+    m = dict(dataset=cfg['dataset'], model=cfg['model'], method=cfg['method'], seed=cfg['seed'], teacher='+'.join(teacher_names(cfg['teacher'])),
              epochs=tr.epoch, steps=tr.step, train_seconds=seconds, test_acc=test, val_acc=val,
              final_test_acc=test[-1], best_val_acc=tr.best, n_train=len(tr.data.train), n_test=len(tr.data.test),
              calibration=calibration_summary(cal), robustness_sources=rob.get('sources'), run_dir=str(tr.out_dir),
-             post_training_seconds=clock.laps)
+             post_training_seconds=clock.laps, disagreement=dis, cl=cl)
     atomic_write_json(tr.out_dir / 'metrics.json', m)
     return m
 
 # %% ../nbs/08_experiment.ipynb #a1c78b89
+def fit_run(net: MultiExitNet,  # the student
+            method,             # its method
+            data: Data,         # the run's data
+            out: Path,          # the run folder
+            teacher,            # the teacher or None
+            cfg: dict,          # the resolved config
+           ):                   # the Trainer, or the FitResult of a staged or continual fit
+    "Train a run: the method's fitter (`fit_plain`, or its own, e.g. asmb's stages), once per task when `cl.num_tasks` > 1."
+    fit = type(method).fitter or fit_plain
+    kw = dict(teacher=teacher, train=cfg['train'], seed=cfg['seed'], resume=cfg['resume'])
+    if cfg['cl']['num_tasks'] > 1: return fit_continual(net, method, data, out, fit=fit, **kw, **cfg['cl'])
+    return fit(net, method, data, out, **kw)
+
 def run(cfg: dict) -> dict: # a resolved config
     "Train, calibrate and evaluate one run; writes its folder and returns its metrics."
     check_config(cfg); out = run_dir(cfg); out.mkdir(parents=True, exist_ok=True)
@@ -649,11 +730,10 @@ def run(cfg: dict) -> dict: # a resolved config
     method = build_method(cfg['method'], net.num_exits, **cfg['method_args'])
     teacher = build_teacher(cfg, net) if method.needs_teacher else None
     seed_everything(cfg['seed'])
-    tr = Trainer(net, method, data, out, teacher=teacher, seed=cfg['seed'], **cfg['train'])
     atomic_write_text(out / 'config.yaml', yaml.safe_dump(cfg, sort_keys=False))
-    atomic_write_json(out / 'env.json', dict(env_info(tr.device), data_source=info.source, split_file=str(data.split_file)))
-    t0 = time.time(); tr.fit(resume=cfg['resume'])
-    return finish_run(tr, cfg, time.time() - t0)
+    atomic_write_json(out / 'env.json', dict(env_info(resolve_device(cfg['train']['device'])), data_source=info.source, split_file=str(data.split_file)))
+    t0 = time.time(); tr = fit_run(net, method, data, out, teacher, cfg)
+    return finish_run(tr, cfg, time.time() - t0, teacher)
 
 # %% ../nbs/08_experiment.ipynb #f3ba1721
 def experiment_template(name: str = 'run') -> Path: # the template's name under nbs/experiments/

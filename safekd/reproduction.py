@@ -27,7 +27,7 @@ import safekd
 from .core import atomic_write_json, atomic_write_text, check_choice, env_info, get_logger
 from .data import DATASETS, data_roots, locate
 from .experiment import (RERUN_IGNORED, check_config, config_diff, configs_dir, execute_template, needs_teacher_run,
-                               resolve_config, resumable, run, run_notebook, teacher_config, run_dir)
+                               resolve_config, resumable, run, run_notebook, teacher_configs, run_dir)
 from .training import in_notebook
 from .results import check_latex, collect, compile_paper, copy_to_paper
 
@@ -125,7 +125,7 @@ def plan_sweep(sweep,                          # a sweep file or mapping
         try: cfg = resolve_config(**spec); check_config(cfg)
         except (KeyError, ValueError) as e: raise type(e)(f"sweep run {label}: {e}") from None
         students.append(_add(jobs, Job(cfg, spec)))
-    tcs = [(job, teacher_config(job.cfg)) for job in students if needs_teacher_run(job.cfg)]
+    tcs = [(job, tc) for job in students if needs_teacher_run(job.cfg) for tc in teacher_configs(job.cfg)]
     groups = {}
     for _, tc in tcs: groups.setdefault(str(run_dir(tc)), []).append(tc)
     clash = {d for d, cs in groups.items() if any(config_diff(cs[0], c) for c in cs[1:])}   # grid points that need different teachers

@@ -45,6 +45,9 @@ def test_toy2d_safe_kd_run_writes_the_layout(tmp_path):
     (['calibration.risk=agree'], "unknown risk 'agree'; valid: consistency"),
     (['calibration.epsilon=[0.05, 1.5]'], "calibration epsilon and delta must lie in (0, 1); got [1.5]"),
     (['--robustness'], "robustness needs image data; dataset 'toy2d'"),
+    (['--method', 'asmb'], "method 'asmb' fuses 2 or more teachers: give teacher.name (or teacher.ckpt) as a list"),
+    (['--method', 'fitnet', '--teacher', '[mlp, mlp]'], "method 'fitnet' distils features from one teacher"),
+    (['train.augment=autoaugment'], "unknown augment 'autoaugment'; valid: none, crop_flip, randaugment"),
 ])
 def test_bad_names_and_keys_are_clear_errors(tmp_path, args, msg):
     r = run_py('-m', 'scripts.run', *TOY, '--output-dir', str(tmp_path), '--data-dir', str(tmp_path), *args)
@@ -96,3 +99,21 @@ def test_the_seed_toy_command_trains_the_mlp_and_says_so(tmp_path):
     cfg = yaml.safe_load((d / 'config.yaml').read_text())
     assert (cfg['model'], cfg['model_requested'], cfg['teacher']['name']) == ('mlp', 'rn50', 'mlp')
     assert json.loads((d / 'metrics.json').read_text())['model'] == 'mlp'
+
+
+def test_asmb_and_continual_runs_from_the_command_line(tmp_path):
+    "asmb with two teachers (each its own cached erm run) trains in stages; a continual run writes cl_metrics.json; both end like any run."
+    base = [*TOY, '--output-dir', str(tmp_path), '--data-dir', str(tmp_path)]
+    r = run_py('-m', 'scripts.run', *base, '--method', 'asmb', '--teacher', '[mlp, mlp]')
+    assert r.returncode == 0, r.stderr
+    d = tmp_path / 'toy2d' / 'mlp' / 'asmb' / 'seed_0'
+    assert (d / 'stages' / 'stage_1' / 'done.pt').exists() and (d / 'risk_calibration.json').exists()
+    m = json.loads((d / 'metrics.json').read_text())
+    assert m['teacher'] == 'mlp+mlp' and set(m['disagreement']) == {'pred', 'both_wrong'}
+    assert m['disagreement']['pred']['teacher0 vs teacher1'] == 0.0          # the same cached teacher run, twice
+    r = run_py('-m', 'scripts.run', *base, '--method', 'multiexit', 'cl.num_tasks=2', 'cl.replay_ratio=0.2', 'cl.buffer_size=100')
+    assert r.returncode == 0, r.stderr
+    d = tmp_path / 'toy2d' / 'mlp' / 'multiexit-cl2-replay0.2' / 'seed_0'
+    c, m = json.loads((d / 'cl_metrics.json').read_text()), json.loads((d / 'metrics.json').read_text())
+    assert len(c['acc_matrix']) == 2 and len(c['acc_matrix_per_exit']) == 3 and m['cl']['avg_acc'] == c['avg_acc']
+    assert len(m['test_acc']) == 3 and (d / 'risk_calibration.json').exists()     # calibrated on every class, as any run

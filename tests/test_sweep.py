@@ -36,22 +36,26 @@ def test_ray_isolates_a_failure_shares_the_teacher_and_skips_what_is_complete(tm
     f = _sweep(tmp_path, 'toy', dict(
         sweep=dict(datasets=['toy2d'], models=['mlp'], methods=['kd', 'safe_kd', 'multiexit'], seeds=[0]),
         overrides=TOY + [f'data.data_dir={tmp_path}', 'data.download=false'],
-        runs=[dict(dataset='cifar100', model='resnet8', method='multiexit', seed=0)]))
+        runs=[dict(dataset='cifar100', model='resnet8', method='multiexit', seed=0),
+              dict(dataset='toy2d', model='mlp', method='asmb', seed=0, overrides=['teacher.name=[mlp, mlp]']),
+              dict(dataset='toy2d', model='mlp', method='multiexit', seed=0, overrides=['cl.num_tasks=2', 'cl.lambda_ewc=10'])]))
     r = run_py('-m', 'scripts.run_all', '--sweep', f, '--jobs', '2', '--output-dir', str(out))
     assert r.returncode == 1, r.stdout + r.stderr
     fail = next(l for l in r.stdout.splitlines() if l.startswith('failed'))
     assert 'cifar100/resnet8/multiexit/seed_0' in fail and 'FileNotFoundError' in fail, r.stdout
-    assert r.stdout.strip().splitlines()[-1] == '4 done, 0 skipped, 1 failed'
+    assert r.stdout.strip().splitlines()[-1] == '6 done, 0 skipped, 1 failed'
     st = json.loads((out / 'sweep_status.json').read_text())
-    assert st['counts'] == dict(done=4, skipped=0, failed=1) and st['engine'] == 'ray'
+    assert st['counts'] == dict(done=6, skipped=0, failed=1) and st['engine'] == 'ray'
+    assert (out / 'toy2d' / 'mlp' / 'asmb' / 'seed_0' / 'stages' / 'stage_1' / 'done.pt').exists()             # asmb's stages
+    assert (out / 'toy2d' / 'mlp' / 'multiexit-cl2-ewc10' / 'seed_0' / 'cl_metrics.json').exists()            # a continual run
     assert (out / 'cifar100' / 'resnet8' / 'multiexit' / 'seed_0' / 'error.txt').exists()
     teacher = out / 'toy2d' / 'mlp' / 'erm' / 'seed_0'
     assert (teacher / 'run.log').read_text().count(': starting in process') == 1      # trained once, for two students
-    for m in ('kd', 'safe_kd'):
+    for m in ('kd', 'safe_kd', 'asmb'):
         assert 'reusing teacher run' in (out / 'toy2d' / 'mlp' / m / 'seed_0' / 'run.log').read_text()
     stamp = {p: p.stat().st_mtime_ns for p in out.rglob('metrics.json')}
     r = run_py('-m', 'scripts.run_all', '--sweep', f, '--jobs', '2', '--output-dir', str(out), '--skip-existing')
-    assert r.returncode == 1 and r.stdout.strip().splitlines()[-1] == '0 done, 4 skipped, 1 failed', r.stdout
+    assert r.returncode == 1 and r.stdout.strip().splitlines()[-1] == '0 done, 6 skipped, 1 failed', r.stdout
     assert {p: p.stat().st_mtime_ns for p in out.rglob('metrics.json')} == stamp        # nothing retrained
 
 
