@@ -49,7 +49,7 @@ bench-reproduce: setup
 
 test: setup
 	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --flags "$(NBFLAGS)" --n-workers 2
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=12 tests
 
 test-fast: NBFLAGS :=
 test-fast: test

@@ -725,7 +725,7 @@ def run(cfg: dict) -> dict: # a resolved config
     check_config(cfg); out = run_dir(cfg); out.mkdir(parents=True, exist_ok=True)
     seed_everything(cfg['seed'])
     data = prepare_data(cfg['dataset'], cfg['seed'], **cfg['data']); info = data.info
-    check_post_training(info, cfg['calibration'], cfg['robustness'])
+    check_post_training(info, cfg['calibration'], cfg['robustness']); check_continual(info.num_classes, **cfg['cl'])
     net = build_model(cfg['model'], info.num_classes, in_chans=info.in_chans, input_size=info.input_size, **cfg['model_args'])
     method = build_method(cfg['method'], net.num_exits, **cfg['method_args'])
     teacher = build_teacher(cfg, net) if method.needs_teacher else None

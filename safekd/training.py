@@ -233,9 +233,10 @@ class CRD(Method):
         self.mem = nn.ModuleList(CRDMemory(n_train, self.dim, n_neg, self.T, self.mom) for _ in fs).to(x.device)
     def forward(self, s: Step):
         out, f_t = ce_all(self, s), pool_features(s.t_feats[-1], self.t_layout)
+        keep = s.idx >= 0            # rows without a training index (a continual run's replayed rows, idx -1) get no contrastive term
         for k, (w, f) in enumerate(zip(self.w, s.feats)):
-            e_s, e_t = self.emb_s[k](pool_features(f, self.layout)), self.emb_t[k](f_t)
-            out[f'crd{k}'] = w * self.g * crd_loss(e_s, e_t, s.idx, self.mem[k], update=self.training)
+            e_s, e_t = self.emb_s[k](pool_features(f, self.layout)[keep]), self.emb_t[k](f_t[keep])
+            out[f'crd{k}'] = w * self.g * crd_loss(e_s, e_t, s.idx[keep], self.mem[k], update=self.training)
         return out
 
 # %% ../nbs/05_training.ipynb #c3ba7068

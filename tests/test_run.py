@@ -45,9 +45,6 @@ def test_toy2d_safe_kd_run_writes_the_layout(tmp_path):
     (['calibration.risk=agree'], "unknown risk 'agree'; valid: consistency"),
     (['calibration.epsilon=[0.05, 1.5]'], "calibration epsilon and delta must lie in (0, 1); got [1.5]"),
     (['--robustness'], "robustness needs image data; dataset 'toy2d'"),
-    (['--method', 'asmb'], "method 'asmb' fuses 2 or more teachers: give teacher.name (or teacher.ckpt) as a list"),
-    (['--method', 'fitnet', '--teacher', '[mlp, mlp]'], "method 'fitnet' distils features from one teacher"),
-    (['train.augment=autoaugment'], "unknown augment 'autoaugment'; valid: none, crop_flip, randaugment"),
 ])
 def test_bad_names_and_keys_are_clear_errors(tmp_path, args, msg):
     r = run_py('-m', 'scripts.run', *TOY, '--output-dir', str(tmp_path), '--data-dir', str(tmp_path), *args)
