@@ -82,7 +82,13 @@ def configs_dir() -> Path:
         if d and (Path(d) / 'base.yaml').exists(): return Path(d)
     raise FileNotFoundError("no configs/base.yaml found: set SAFEKD_CONFIGS or run from the safekd checkout")
 
-def _yaml(path) -> dict: return yaml.safe_load(Path(path).read_text()) or {}
+_YAML_CACHE = {}   # (path, mtime_ns, size) -> parsed file: a sweep resolves the same few files thousands of times
+
+def _yaml(path) -> dict:
+    "A YAML file's mapping (a fresh copy; the parse is cached until the file changes)."
+    st = Path(path).stat(); key = (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _YAML_CACHE: _YAML_CACHE[key] = yaml.safe_load(Path(path).read_text()) or {}
+    return copy.deepcopy(_YAML_CACHE[key])
 
 VECTOR_MODEL = 'mlp'  # what an image backbone key trains on a vector dataset (toy2d), as SAFE-KD trains its toy MLP
 
@@ -566,12 +572,17 @@ def robustness_step(ev: RunEval, out_dir, calibration: dict | None = None, *, en
     return out
 
 # %% ../nbs/08_experiment.ipynb #c00b76ad
+_DRY_PASSED = set()   # calibration sections (as JSON) that passed the dry calibration: a sweep checks the same section for every run
+
 def _dry_calibrate(c: dict): # the calibration section
     "`calibrate` once on synthetic exits with the section's first setting: what only calibrate checks (options, method and budget) fails before training."
+    key = json.dumps(c, sort_keys=True, default=str)
+    if key in _DRY_PASSED: return
     (e, d), (P, Y) = calibration_grid(c['epsilon'], c['delta'], c['risk'])[0], synthetic_exits(200)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', UncertifiedWarning)
         calibrate(P, Y, epsilon=e, delta=d, risk=c['risk'], method=c['method'], score=c['score'], flops=[1., 2., 3.], budget=c['budget'], **(c['options'] or {}))
+    _DRY_PASSED.add(key)
 
 def _check_calibration(info, c: dict): # DataInfo (None: not loaded yet); the calibration section
     "Names, levels, budget, procedure and shift of the calibration section, checked before training."
