@@ -7,8 +7,13 @@ deviation over seeds per (teacher loss, T); prints the same as a table.
 
     python -m scripts.run_all --sweep configs/sweeps/calibration_transfer_cpu.yaml --jobs 2 --output-dir results/transfer_cpu
     python bench/calibration_transfer_cpu.py --results results/transfer_cpu [--out FILE]
+
+Rows added later (the focal teacher, `configs/sweeps/calibration_transfer_cpu_focal.yaml`) join the committed ones with
+`--merge`: the runs already in FILE are kept (each with the results folder it came from) and the groups recomputed.
+
+    python bench/calibration_transfer_cpu.py --results results/transfer_cpu_focal --merge
 """
-import argparse, sys, time
+import argparse, json, sys, time
 from collections import defaultdict
 from pathlib import Path
 
@@ -36,9 +41,14 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--results', required=True, help='the sweep output folder')
     p.add_argument('--out', default=str(ROOT / 'bench' / 'results' / 'calibration_transfer_cpu.json'))
+    p.add_argument('--merge', action='store_true', help="keep the runs already in --out and add these")
     a = p.parse_args(argv)
-    runs = [describe(d) for d in find_runs(a.results)]
+    runs = [dict(describe(d), results=str(a.results)) for d in find_runs(a.results)]
     if not runs: raise SystemExit(f"no finished runs under {a.results}")
+    if a.merge and not Path(a.out).exists(): raise SystemExit(f"--merge: no {a.out} to merge into")
+    old = json.loads(Path(a.out).read_text()) if a.merge else {}
+    kept = [dict(r, results=r.get('results', old.get('results'))) for r in old.get('runs', []) if r['run_dir'] not in {n['run_dir'] for n in runs}]
+    runs = kept + runs
     by = defaultdict(list)
     for r in runs: by[(r['kind'], r['teacher_loss'], r['T'])].append(r)
     groups = [dict(kind=kd, teacher_loss=l, T=T, seeds=sorted(r['seed'] for r in rs),
@@ -49,7 +59,8 @@ def main(argv=None):
     print('| run | teacher loss | T | seeds | accuracy per exit | ECE per exit |\n|---|---|---|---|---|---|')
     for g in groups: print(f"| {g['kind']} | {g['teacher_loss']} | {g['T'] or '-'} | {len(g['seeds'])} | {f(g['acc_mean'], g['acc_sd'])} | {f(g['ece_mean'], g['ece_sd'])} |")
     atomic_write_json(Path(a.out), dict(benchmark='calibration_transfer_cpu', command=' '.join([Path(sys.executable).name, *sys.argv]),
-                                        date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), env=env_info(None, ROOT), results=str(a.results),
+                                        date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), env=env_info(None, ROOT),
+                                        results=sorted({r['results'] for r in runs}), merged_from=dict(command=old.get('command'), date=old.get('date'), env=old.get('env')) if a.merge else None,
                                         groups=groups, runs=runs))
     print(f'wrote {a.out}')
 
