@@ -271,14 +271,17 @@ class ASMB(Method):
             raise ValueError(f"asmb: feat_kd_key={feat_kd_key!r} is not valid; valid: 'final' or an exit index 0 .. {num_exits - 1}")
         self.k_feat, self.w = -1 if feat_kd_key == 'final' else feat_kd_key, default_exit_weights(num_exits, exit_weights)
         self.mbm = self.proj = None; self.layout = None
-    def train(self, mode: bool = True):             # the mode of the method's own parts
+    def train(self,
+              mode: bool = True,        # the mode of the method's own parts
+             ):
         "Set the mode; the MBM stays in eval mode."
         super().train(mode)
         if self.mbm is not None: self.mbm.eval()    # the student phase reads the MBM frozen; the teacher phase sets its mode itself
         return self
 
 # %% ../nbs/05a_asmb.ipynb #8b61c251
-def check_teachers(teacher): # a run's teacher
+def check_teachers(teacher,             # a run's teacher
+                  ):
     "`ValueError` unless the teacher is a `MultiTeacher` (ASMB fuses two or more)."
     if not isinstance(teacher, MultiTeacher):
         raise ValueError(f"asmb fuses two or more teachers (a MultiTeacher), got {type(teacher).__name__}: give teacher.name as a list")

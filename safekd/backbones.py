@@ -49,7 +49,9 @@ class Backbone:
     @property
     def names(self) -> list[str]: return [n for n, _ in self.blocks]
     def module_list(self) -> nn.ModuleList: return nn.ModuleList([m for _, m in self.blocks] + list(self.exit_heads or [])[:-1] + [self.head])
-    def __call__(self, x): # an input batch
+    def __call__(self,
+                 x,                     # an input batch
+                ):
         for _, m in self.blocks: x = m(x)
         return self.head(x)
 
@@ -64,7 +66,10 @@ def _check_head(g, h, num_classes: int, what: str): # a classifier; a block outp
     assert out.shape == (B, num_classes), f"{what} gave {tuple(out.shape)}, not ({B}, {num_classes})"
     return out
 
-def check_backbone(bb: Backbone, x: torch.Tensor, num_classes: int): # the backbone; an input batch; expected classes
+def check_backbone(bb: Backbone,        # the backbone
+                   x: torch.Tensor,     # an input batch
+                   num_classes: int,    # expected classes
+                  ):
     "Assert the `Backbone` contract on `x`; return `[(name, output shape(s) without batch)]` and the logits."
     shapes, nd, B, msd = [], LAYOUT_NDIM[bb.layout], len(x), bb.layout == 'msd'
     for i, (name, m) in enumerate(bb.blocks):
@@ -81,7 +86,13 @@ def check_backbone(bb: Backbone, x: torch.Tensor, num_classes: int): # the backb
 MODELS = Registry('model')  # key -> builder(num_classes, in_chans=3, input_size=224, pretrained=False) -> Backbone
 SMALL_INPUT = 64            # px; inputs this small or smaller get the small-input stems
 
-def build_backbone(name: str, num_classes: int, *, in_chans: int = 3, input_size: int = 224, pretrained: bool = False): # registry key; classes; image channels; image side in px; local ImageNet weights
+def build_backbone(name: str,                 # registry key
+                   num_classes: int,          # classes
+                   *,
+                   in_chans: int = 3,         # image channels
+                   input_size: int = 224,     # image side in px
+                   pretrained: bool = False,  # local ImageNet weights
+                  ):
     "Build the `Backbone` registered as `name`."
     return MODELS[name](num_classes, in_chans=in_chans, input_size=input_size, pretrained=pretrained)
 
@@ -90,14 +101,19 @@ def list_models() -> list[str]:
     return MODELS.keys()
 
 # %% ../nbs/02_backbones.ipynb #634600d1
-def adapt_conv_weight(w: torch.Tensor, in_chans: int): # a conv kernel (out, c, kh, kw); the new input channel count
+def adapt_conv_weight(w: torch.Tensor,  # a conv kernel (out, c, kh, kw)
+                      in_chans: int,    # the new input channel count
+                     ):
     "Kernel for `in_chans` inputs from kernel `w`: summed over inputs for 1, else repeated cyclically and scaled by c/in_chans."
     if in_chans == 1: return w.sum(1, keepdim=True)
     c = w.shape[1]
     return w.repeat(1, math.ceil(in_chans / c), 1, 1)[:, :in_chans] * (c / in_chans)
 
 # %% ../nbs/02_backbones.ipynb #6a9e5818
-def adapt_in_chans(model: nn.Module, path: str, in_chans: int): # the model; dotted path of its first conv; input channels
+def adapt_in_chans(model: nn.Module,    # the model
+                   path: str,           # dotted path of its first conv
+                   in_chans: int,       # input channels
+                  ):
     "Replace the conv at `path` by one taking `in_chans` channels, its kernel derived with `adapt_conv_weight`."
     conv = model.get_submodule(path)
     if conv.in_channels == in_chans: return model
@@ -110,7 +126,13 @@ def adapt_in_chans(model: nn.Module, path: str, in_chans: int): # the model; dot
     return model
 
 # %% ../nbs/02_backbones.ipynb #0faec8af
-def replace_stem(model: nn.Module, path: str, in_chans: int, k: int, stride: int, pad: int): # model; conv path; input channels; kernel; stride; padding
+def replace_stem(model: nn.Module,      # model
+                 path: str,             # conv path
+                 in_chans: int,         # input channels
+                 k: int,                # kernel
+                 stride: int,           # stride
+                 pad: int,              # padding
+                ):
     "Replace the conv at `path` by a freshly initialised `k`x`k` conv with the same output channels and bias setting."
     old = model.get_submodule(path)
     new = nn.Conv2d(in_chans, old.out_channels, k, stride, pad, bias=old.bias is not None)
@@ -120,11 +142,15 @@ def replace_stem(model: nn.Module, path: str, in_chans: int, k: int, stride: int
     return model
 
 # %% ../nbs/02_backbones.ipynb #30218828
-def local_weights_path(weights) -> Path: # a torchvision weights enum member, e.g. `ResNet18_Weights.DEFAULT`
+def local_weights_path(weights,         # a torchvision weights enum member, e.g. `ResNet18_Weights.DEFAULT`
+                      ) -> Path:
     "Where the torch hub cache keeps the checkpoint file of `weights`."
     return Path(torch.hub.get_dir())/'checkpoints'/Path(urlparse(weights.url).path).name
 
-def load_local_state(name: str, weights, fix_keys: Callable | None = None) -> dict: # registry key; weights enum member; key renamer
+def load_local_state(name: str,                         # registry key
+                     weights,                           # weights enum member
+                     fix_keys: Callable | None = None,  # key renamer
+                    ) -> dict:
     "The state dict of `weights` from the local hub cache; `FileNotFoundError` with instructions if absent."
     path = local_weights_path(weights)
     if not path.is_file():
@@ -138,7 +164,10 @@ def load_local_state(name: str, weights, fix_keys: Callable | None = None) -> di
 # %% ../nbs/02_backbones.ipynb #3bcf0535
 _log = get_logger('safekd.backbones')
 
-def log_provenance(name: str, model: nn.Module, sd: dict): # registry key; the adapted torchvision model; the checkpoint
+def log_provenance(name: str,           # registry key
+                   model: nn.Module,    # the adapted torchvision model
+                   sd: dict,            # the checkpoint
+                  ):
     "Log which tensors of `model` were taken from checkpoint `sd`, derived from it, freshly initialised, or left unused."
     new = {k: v for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
     taken, adapted, fresh = [], [], []
@@ -166,7 +195,12 @@ class TVModel:
     fix_keys: Callable | None = None  # renames old checkpoint keys before loading
 
 # %% ../nbs/02_backbones.ipynb #32b50773
-def tv_backbone(name: str, num_classes: int, in_chans: int = 3, input_size: int = 224, pretrained: bool = False): # registry key; classes; channels; px; local weights
+def tv_backbone(name: str,                 # registry key
+                num_classes: int,          # classes
+                in_chans: int = 3,         # channels
+                input_size: int = 224,     # px
+                pretrained: bool = False,  # local weights
+               ):
     "Build registry entry `name` from its torchvision model (its `TVModel` is the entry's `tv` registry meta)."
     s = MODELS[name].registry_meta['tv']
     m = s.ctor(num_classes=1000 if pretrained else num_classes)
@@ -180,7 +214,9 @@ def tv_backbone(name: str, num_classes: int, in_chans: int = 3, input_size: int 
     return s.split(m)
 
 # %% ../nbs/02_backbones.ipynb #935b3716
-def expand(model: nn.Module, *paths: str) -> list: # the model; dotted paths, 'p.*' meaning every child of p
+def expand(model: nn.Module,            # the model
+           *paths: str,                 # dotted paths, 'p.*' meaning every child of p
+          ) -> list:
     "`[(path, module)]` for each path, a trailing `.*` expanding to the module's children in order."
     out = []
     for p in paths:
@@ -188,16 +224,22 @@ def expand(model: nn.Module, *paths: str) -> list: # the model; dotted paths, 'p
         else: out.append((p, model.get_submodule(p)))
     return out
 
-def pool_head(model: nn.Module, fc: str = 'fc'): # a torchvision CNN; the attribute of its classifier
+def pool_head(model: nn.Module,         # a torchvision CNN
+              fc: str = 'fc',           # the attribute of its classifier
+             ):
     "`avgpool -> flatten -> classifier`, as the forward of torchvision's ResNet, RegNet, MobileNet and EfficientNet."
     return nn.Sequential(model.avgpool, nn.Flatten(1), getattr(model, fc))
 
 # %% ../nbs/02_backbones.ipynb #c1d13b89
-def small_resnet(m, in_chans, num_classes): # torchvision ResNet; input channels; classes (unused)
+def small_resnet(m,                     # torchvision ResNet
+                 in_chans,              # input channels
+                 num_classes,           # classes (unused)
+                ):
     "CIFAR stem: a fresh 3x3 stride-1 `conv1`, no max-pool."
     replace_stem(m, 'conv1', in_chans, 3, 1, 1); m.maxpool = nn.Identity()
 
-def split_resnet(m): # a torchvision ResNet
+def split_resnet(m,                     # a torchvision ResNet
+                ):
     "Stem, then each residual block; head = avgpool + flatten + fc."
     stem = nn.Sequential(m.conv1, m.bn1, m.relu, m.maxpool)
     return Backbone([('stem', stem)] + expand(m, 'layer1.*', 'layer2.*', 'layer3.*', 'layer4.*'), pool_head(m), 'nchw')
@@ -206,28 +248,44 @@ RESNET = dict(stem='conv1', fc='fc', small=small_resnet, split=split_resnet)  # 
 
 # %% ../nbs/02_backbones.ipynb #91e4c17e
 @MODELS.register('rn18', tv=TVModel(partial(tvm.resnet18, zero_init_residual=True), tvm.ResNet18_Weights, **RESNET))
-def rn18(num_classes, in_chans=3, input_size=224, pretrained=False):
+def rn18(num_classes,                   # number of classes
+         in_chans=3,                    # input channels
+         input_size=224,                # input side in px
+         pretrained=False,              # load pretrained weights (local files only)
+        ):
     "ResNet-18: stem + 8 basic blocks."
     return tv_backbone('rn18', num_classes, in_chans, input_size, pretrained)
 
 @MODELS.register('rn34', tv=TVModel(partial(tvm.resnet34, zero_init_residual=True), tvm.ResNet34_Weights, **RESNET))
-def rn34(num_classes, in_chans=3, input_size=224, pretrained=False):
+def rn34(num_classes,                   # number of classes
+         in_chans=3,                    # input channels
+         input_size=224,                # input side in px
+         pretrained=False,              # load pretrained weights (local files only)
+        ):
     "ResNet-34: stem + 16 basic blocks."
     return tv_backbone('rn34', num_classes, in_chans, input_size, pretrained)
 
 @MODELS.register('rn50', tv=TVModel(partial(tvm.resnet50, zero_init_residual=True), tvm.ResNet50_Weights, **RESNET))
-def rn50(num_classes, in_chans=3, input_size=224, pretrained=False):
+def rn50(num_classes,                   # number of classes
+         in_chans=3,                    # input channels
+         input_size=224,                # input side in px
+         pretrained=False,              # load pretrained weights (local files only)
+        ):
     "ResNet-50: stem + 16 bottleneck blocks."
     return tv_backbone('rn50', num_classes, in_chans, input_size, pretrained)
 
 # %% ../nbs/02_backbones.ipynb #dcbf8b29
-def small_vgg(m, in_chans, num_classes): # torchvision VGG; input channels; classes
+def small_vgg(m,                        # torchvision VGG
+              in_chans,                 # input channels
+              num_classes,              # classes
+             ):
     "Drop the last max-pool; head = global average pool + Linear(512, num_classes)."
     adapt_in_chans(m, 'features.0', in_chans)
     m.features, m.avgpool = m.features[:-1], nn.AdaptiveAvgPool2d(1)
     m.classifier = nn.Linear(512, num_classes)
 
-def split_vgg(m): # a torchvision VGG
+def split_vgg(m,                        # a torchvision VGG
+             ):
     "One block per conv unit `conv{stage}_{i}` (conv, BN, ReLU, and a following max-pool); head as torchvision's."
     units, stage, i = [], 1, 0
     for mod in m.features:
@@ -238,36 +296,54 @@ def split_vgg(m): # a torchvision VGG
 
 # %% ../nbs/02_backbones.ipynb #f459b716
 @MODELS.register('vgg19', tv=TVModel(tvm.vgg19_bn, tvm.VGG19_BN_Weights, 'features.0', 'classifier.6', small_vgg, split_vgg))
-def vgg19(num_classes, in_chans=3, input_size=224, pretrained=False):
+def vgg19(num_classes,                  # number of classes
+          in_chans=3,                   # input channels
+          input_size=224,               # input side in px
+          pretrained=False,             # load pretrained weights (local files only)
+         ):
     "VGG-19 with batch norm: 16 conv units."
     return tv_backbone('vgg19', num_classes, in_chans, input_size, pretrained)
 
 # %% ../nbs/02_backbones.ipynb #149bb227
-def set_stride1(m, *paths): # the model; dotted paths of convs
+def set_stride1(m,                      # the model
+                *paths,                 # dotted paths of convs
+               ):
     "Set the stride of the convs at `paths` to 1 (the padding already keeps 3x3 convs 'same')."
     for p in paths: m.get_submodule(p).stride = (1, 1)
 
-def small_mnv3(m, in_chans, num_classes): # torchvision MobileNetV3; input channels; classes (unused)
+def small_mnv3(m,                       # torchvision MobileNetV3
+               in_chans,                # input channels
+               num_classes,             # classes (unused)
+              ):
     "Stride 1 in the stem and in the first block's depthwise conv."
     adapt_in_chans(m, 'features.0.0', in_chans); set_stride1(m, 'features.0.0', 'features.1.block.0.0')
 
-def split_features(m): # a torchvision model whose `features` children are the blocks
+def split_features(m,                   # a torchvision model whose `features` children are the blocks
+                  ):
     "Each child of `features` is a block; head = avgpool + flatten + classifier."
     return Backbone(expand(m, 'features.*'), pool_head(m, 'classifier'), 'nchw')
 
 # %% ../nbs/02_backbones.ipynb #d4050bab
 @MODELS.register('mnv3s', tv=TVModel(tvm.mobilenet_v3_small, tvm.MobileNet_V3_Small_Weights,
                                      'features.0.0', 'classifier.3', small_mnv3, split_features))
-def mnv3s(num_classes, in_chans=3, input_size=224, pretrained=False):
+def mnv3s(num_classes,                  # number of classes
+          in_chans=3,                   # input channels
+          input_size=224,               # input side in px
+          pretrained=False,             # load pretrained weights (local files only)
+         ):
     "MobileNetV3-Small: stem, 11 inverted-residual blocks, last conv."
     return tv_backbone('mnv3s', num_classes, in_chans, input_size, pretrained)
 
 # %% ../nbs/02_backbones.ipynb #8fd2f956
-def small_effnet(m, in_chans, num_classes): # torchvision EfficientNet; input channels; classes (unused)
+def small_effnet(m,                     # torchvision EfficientNet
+                 in_chans,              # input channels
+                 num_classes,           # classes (unused)
+                ):
     "Stride 1 in the stem."
     adapt_in_chans(m, 'features.0.0', in_chans); set_stride1(m, 'features.0.0')
 
-def split_effnet(m): # a torchvision EfficientNet
+def split_effnet(m,                     # a torchvision EfficientNet
+                ):
     "Stem, each MBConv block of the 7 stages, last conv; head = avgpool + flatten + classifier."
     stages = [f'features.{i}.*' for i in range(1, len(m.features) - 1)]
     return Backbone(expand(m, 'features.0', *stages, f'features.{len(m.features) - 1}'), pool_head(m, 'classifier'), 'nchw')
@@ -275,12 +351,18 @@ def split_effnet(m): # a torchvision EfficientNet
 # %% ../nbs/02_backbones.ipynb #270ab69f
 @MODELS.register('effb0', tv=TVModel(tvm.efficientnet_b0, tvm.EfficientNet_B0_Weights,
                                      'features.0.0', 'classifier.1', small_effnet, split_effnet))
-def effb0(num_classes, in_chans=3, input_size=224, pretrained=False):
+def effb0(num_classes,                  # number of classes
+          in_chans=3,                   # input channels
+          input_size=224,               # input side in px
+          pretrained=False,             # load pretrained weights (local files only)
+         ):
     "EfficientNet-B0: stem, 16 MBConv blocks, last conv."
     return tv_backbone('effb0', num_classes, in_chans, input_size, pretrained)
 
 # %% ../nbs/02_backbones.ipynb #e74ee256
-def fold_downsamples(features, prefix: str = 'features') -> list: # `features` = [stem, stage, down, stage, ...]; name prefix
+def fold_downsamples(features,                  # `features` = [stem, stage, down, stage, ...]
+                     prefix: str = 'features',  # name prefix
+                    ) -> list:
     "Stem, then every block of the odd-indexed stages; the module before a stage is folded into its first block."
     blocks, down = [(f'{prefix}.0', features[0])], None
     for i in range(1, len(features)):
@@ -289,48 +371,69 @@ def fold_downsamples(features, prefix: str = 'features') -> list: # `features` =
             blocks.append((f'{prefix}.{i}.{k}', b if down is None else nn.Sequential(down, b))); down = None
     return blocks
 
-def small_convnext(m, in_chans, num_classes): # torchvision ConvNeXt; input channels; classes (unused)
+def small_convnext(m,                   # torchvision ConvNeXt
+                   in_chans,            # input channels
+                   num_classes,         # classes (unused)
+                  ):
     "A fresh 3x3 stride-1 stem conv."
     replace_stem(m, 'features.0.0', in_chans, 3, 1, 1)
 
-def split_convnext(m): # a torchvision ConvNeXt
+def split_convnext(m,                   # a torchvision ConvNeXt
+                  ):
     "Stem, each CNBlock (downsamples folded in); head = avgpool + LayerNorm2d + flatten + Linear."
     return Backbone(fold_downsamples(m.features), nn.Sequential(m.avgpool, m.classifier), 'nchw')
 
 # %% ../nbs/02_backbones.ipynb #bb49f167
 @MODELS.register('convnext_t', tv=TVModel(tvm.convnext_tiny, tvm.ConvNeXt_Tiny_Weights,
                                           'features.0.0', 'classifier.2', small_convnext, split_convnext))
-def convnext_t(num_classes, in_chans=3, input_size=224, pretrained=False):
+def convnext_t(num_classes,             # number of classes
+               in_chans=3,              # input channels
+               input_size=224,          # input side in px
+               pretrained=False,        # load pretrained weights (local files only)
+              ):
     "ConvNeXt-Tiny: stem + 18 CNBlocks."
     return tv_backbone('convnext_t', num_classes, in_chans, input_size, pretrained)
 
 # %% ../nbs/02_backbones.ipynb #22ea7dee
-def small_regnet(m, in_chans, num_classes): # torchvision RegNet; input channels; classes (unused)
+def small_regnet(m,                     # torchvision RegNet
+                 in_chans,              # input channels
+                 num_classes,           # classes (unused)
+                ):
     "Stride 1 in the stem."
     adapt_in_chans(m, 'stem.0', in_chans); set_stride1(m, 'stem.0')
 
-def split_regnet(m): # a torchvision RegNet
+def split_regnet(m,                     # a torchvision RegNet
+                ):
     "Stem, then each block of every stage; head = avgpool + flatten + fc."
     stages = [f'trunk_output.{k}.*' for k, _ in m.trunk_output.named_children()]
     return Backbone(expand(m, 'stem', *stages), pool_head(m), 'nchw')
 
 # %% ../nbs/02_backbones.ipynb #5c10bd17
 @MODELS.register('regnet', tv=TVModel(tvm.regnet_y_400mf, tvm.RegNet_Y_400MF_Weights, 'stem.0', 'fc', small_regnet, split_regnet))
-def regnet(num_classes, in_chans=3, input_size=224, pretrained=False):
+def regnet(num_classes,                 # number of classes
+           in_chans=3,                  # input channels
+           input_size=224,              # input side in px
+           pretrained=False,            # load pretrained weights (local files only)
+          ):
     "RegNetY-400MF: stem + 16 Y-blocks."
     return tv_backbone('regnet', num_classes, in_chans, input_size, pretrained)
 
 # %% ../nbs/02_backbones.ipynb #7463443f
-def densenet_keys(sd: dict) -> dict: # a DenseNet state dict, possibly with old-style keys
+def densenet_keys(sd: dict,             # a DenseNet state dict, possibly with old-style keys
+                 ) -> dict:
     "Rename old DenseNet checkpoint keys (`denselayer1.norm.1.weight` -> `denselayer1.norm1.weight`)."
     pat = re.compile(r'^(.*denselayer\d+\.(?:norm|relu|conv))\.([12]\.(?:weight|bias|running_mean|running_var|num_batches_tracked))$')
     return {(m[1] + m[2] if (m := pat.match(k)) else k): v for k, v in sd.items()}
 
-def small_densenet(m, in_chans, num_classes): # torchvision DenseNet; input channels; classes (unused)
+def small_densenet(m,                   # torchvision DenseNet
+                   in_chans,            # input channels
+                   num_classes,         # classes (unused)
+                  ):
     "A fresh 3x3 stride-1 `conv0`, no `pool0`."
     replace_stem(m, 'features.conv0', in_chans, 3, 1, 1); m.features.pool0 = nn.Identity()
 
-def split_densenet(m): # a torchvision DenseNet
+def split_densenet(m,                   # a torchvision DenseNet
+                  ):
     "Stem, then each dense block with its transition (the last with norm5); head = ReLU + pool + flatten + Linear."
     f = m.features
     blocks = [('stem', nn.Sequential(f.conv0, f.norm0, f.relu0, f.pool0))]
@@ -341,12 +444,17 @@ def split_densenet(m): # a torchvision DenseNet
 # %% ../nbs/02_backbones.ipynb #da846584
 @MODELS.register('densenet121', tv=TVModel(tvm.densenet121, tvm.DenseNet121_Weights, 'features.conv0', 'classifier',
                                            small_densenet, split_densenet, densenet_keys))
-def densenet121(num_classes, in_chans=3, input_size=224, pretrained=False):
+def densenet121(num_classes,            # number of classes
+                in_chans=3,             # input channels
+                input_size=224,         # input side in px
+                pretrained=False,       # load pretrained weights (local files only)
+               ):
     "DenseNet-121: stem + 4 dense blocks (with transitions)."
     return tv_backbone('densenet121', num_classes, in_chans, input_size, pretrained)
 
 # %% ../nbs/02_backbones.ipynb #ed08ea00
-def vit_patch_size(input_size: int) -> int: # image side in px
+def vit_patch_size(input_size: int,     # image side in px
+                  ) -> int:
     "4 px patches up to `SMALL_INPUT`, 16 px above; `ValueError` if the patch does not divide `input_size`."
     p = 4 if input_size <= SMALL_INPUT else 16
     if input_size % p:
@@ -357,12 +465,16 @@ def vit_patch_size(input_size: int) -> int: # image side in px
 # %% ../nbs/02_backbones.ipynb #1c558c0f
 class ViTEmbed(nn.Module):
     "What `VisionTransformer.forward` does before the encoder layers: patchify, class token, position embedding, dropout."
-    def __init__(self, vit: VisionTransformer): # shares the modules and parameters of `vit`
+    def __init__(self,
+                 vit: VisionTransformer,  # shares the modules and parameters of `vit`
+                ):
         super().__init__()
         self.image_size, self.hidden_dim, self.conv_proj = vit.image_size, vit.hidden_dim, vit.conv_proj
         self.class_token, self.pos_embedding, self.dropout = vit.class_token, vit.encoder.pos_embedding, vit.encoder.dropout
 
-    def forward(self, x):
+    def forward(self,
+                x,
+               ):
         n, _, h, w = x.shape
         torch._assert(h == self.image_size and w == self.image_size, f"ViT expects {self.image_size} px inputs, got {h}x{w}")
         x = self.conv_proj(x).reshape(n, self.hidden_dim, -1).permute(0, 2, 1)
@@ -371,16 +483,24 @@ class ViTEmbed(nn.Module):
 
 class ViTHead(nn.Module):
     "The encoder's final LayerNorm, the class token, then `heads`, as in `VisionTransformer.forward`."
-    def __init__(self, vit: VisionTransformer): # shares the modules of `vit`
+    def __init__(self,
+                 vit: VisionTransformer,  # shares the modules of `vit`
+                ):
         super().__init__(); self.ln, self.heads = vit.encoder.ln, vit.heads
     def forward(self, x): return self.heads(self.ln(x)[:, 0])
 
 # %% ../nbs/02_backbones.ipynb #534c0e89
-def split_vit(m: VisionTransformer): # a torchvision VisionTransformer
+def split_vit(m: VisionTransformer,     # a torchvision VisionTransformer
+             ):
     "`embed`, then each encoder layer; head = LayerNorm + class token + Linear."
     return Backbone([('embed', ViTEmbed(m))] + expand(m, 'encoder.layers.*'), ViTHead(m), 'nlc')
 
-def vit_backbone(num_classes: int, in_chans: int, input_size: int, pretrained: bool, **cfg): # classes; channels; px; must be False; VisionTransformer sizes
+def vit_backbone(num_classes: int,      # classes
+                 in_chans: int,         # channels
+                 input_size: int,       # px
+                 pretrained: bool,      # must be False
+                 **cfg,                 # VisionTransformer sizes
+                ):
     "A ViT of size `cfg` with the patch size of `vit_patch_size`, split into a `Backbone`."
     if pretrained: raise ValueError("torchvision has no ImageNet weights for ViT-S/16 or ViT-Ti/16; use pretrained=False")
     m = VisionTransformer(image_size=input_size, patch_size=vit_patch_size(input_size), num_classes=num_classes, **cfg)
@@ -391,17 +511,27 @@ VIT_S = dict(num_layers=12, num_heads=6, hidden_dim=384, mlp_dim=1536)  # ViT-S/
 VIT_T = dict(num_layers=12, num_heads=3, hidden_dim=192, mlp_dim=768)   # ViT-Ti/16 (DeiT-Ti)
 
 @MODELS.register('vit_s', vit=VIT_S)
-def vit_s(num_classes, in_chans=3, input_size=224, pretrained=False):
+def vit_s(num_classes,                  # number of classes
+          in_chans=3,                   # input channels
+          input_size=224,               # input side in px
+          pretrained=False,             # load pretrained weights (local files only)
+         ):
     "ViT-S: embedding + 12 encoder layers, width 384."
     return vit_backbone(num_classes, in_chans, input_size, pretrained, **VIT_S)
 
 @MODELS.register('vit_t', vit=VIT_T)
-def vit_t(num_classes, in_chans=3, input_size=224, pretrained=False):
+def vit_t(num_classes,                  # number of classes
+          in_chans=3,                   # input channels
+          input_size=224,               # input side in px
+          pretrained=False,             # load pretrained weights (local files only)
+         ):
     "ViT-Ti: embedding + 12 encoder layers, width 192."
     return vit_backbone(num_classes, in_chans, input_size, pretrained, **VIT_T)
 
 # %% ../nbs/02_backbones.ipynb #6c38866f
-def set_swin_window(m: nn.Module, window: int): # a torchvision Swin; the new window side
+def set_swin_window(m: nn.Module,       # a torchvision Swin
+                    window: int,        # the new window side
+                   ):
     "Set every attention window to `window` x `window` (shift `window // 2` in shifted blocks) with fresh position tables."
     for a in m.modules():
         if isinstance(a, ShiftedWindowAttention):
@@ -409,28 +539,44 @@ def set_swin_window(m: nn.Module, window: int): # a torchvision Swin; the new wi
             a.window_size = [window, window]
             a.define_relative_position_bias_table(); a.define_relative_position_index()
 
-def small_swin(m, in_chans, num_classes): # torchvision Swin; input channels; classes (unused)
+def small_swin(m,                       # torchvision Swin
+               in_chans,                # input channels
+               num_classes,             # classes (unused)
+              ):
     "Patch size 2, window size 4."
     replace_stem(m, 'features.0.0', in_chans, 2, 2, 0); set_swin_window(m, 4)
 
-def split_swin(m): # a torchvision SwinTransformer
+def split_swin(m,                       # a torchvision SwinTransformer
+              ):
     "Patch embedding, each Swin block (patch merging folded in); head = norm + permute + pool + flatten + Linear."
     return Backbone(fold_downsamples(m.features), nn.Sequential(m.norm, m.permute, m.avgpool, m.flatten, m.head), 'nhwc')
 
 # %% ../nbs/02_backbones.ipynb #8a116a76
 @MODELS.register('swin_t', tv=TVModel(tvm.swin_t, tvm.Swin_T_Weights, 'features.0.0', 'head', small_swin, split_swin))
-def swin_t(num_classes, in_chans=3, input_size=224, pretrained=False):
+def swin_t(num_classes,                 # number of classes
+           in_chans=3,                  # input channels
+           input_size=224,              # input side in px
+           pretrained=False,            # load pretrained weights (local files only)
+          ):
     "Swin-T: patch embedding + 12 Swin blocks."
     return tv_backbone('swin_t', num_classes, in_chans, input_size, pretrained)
 
 # %% ../nbs/02_backbones.ipynb #abfa06ee
-def mlp_backbone(num_classes: int, in_features: int, width: int = 128, depth: int = 8): # classes; input features; hidden width; number of blocks
+def mlp_backbone(num_classes: int,      # classes
+                 in_features: int,      # input features
+                 width: int = 128,      # hidden width
+                 depth: int = 8,        # number of blocks
+                ):
     "`depth` blocks of Linear + LayerNorm + ReLU (the first flattens its input) and a Linear head."
     unit = lambda i, n: nn.Sequential(*([nn.Flatten()] if i == 0 else []), nn.Linear(n, width), nn.LayerNorm(width), nn.ReLU())
     return Backbone([(f'fc{i}', unit(i, in_features if i == 0 else width)) for i in range(depth)], nn.Linear(width, num_classes), 'nc')
 
 @MODELS.register('mlp')
-def mlp(num_classes, in_chans=3, input_size=224, pretrained=False):
+def mlp(num_classes,                    # number of classes
+        in_chans=3,                     # input channels
+        input_size=224,                 # input side in px
+        pretrained=False,               # load pretrained weights (local files only)
+       ):
     "MLP on the flattened input: 8 blocks of width 128."
     if pretrained: raise ValueError("the mlp backbone has no pretrained weights; use pretrained=False")
     return mlp_backbone(num_classes, in_chans * input_size ** 2)

@@ -6,8 +6,8 @@ Docs: https://safekd.github.io/safekd/conformal.html.md"""
 
 # %% auto #0
 __all__ = ['RISKS', 'SCORE_RANGE', 'PATHS', 'CALIBRATORS', 'PROCEDURES', 'BUDGET', 'SIM_SCENARIOS', 'SIM_PROCEDURES', 'BASELINES',
-           'Outcomes', 'outcomes', 'exit_policy', 'consistency_loss', 'gap_loss', 'error_loss', 'selective_loss',
-           'loss_table', 'policy_risk', 'hellinger_loss', 'brier_loss', 'config_exits', 'config_risks', 'shared_path',
+           'Outcomes', 'outcomes', 'exit_policy', 'consistency_risk', 'gap_risk', 'error_risk', 'selective_risk',
+           'loss_table', 'policy_risk', 'hellinger_risk', 'brier_risk', 'config_exits', 'config_risks', 'shared_path',
            'rate_path', 'binom_cdf', 'hb_pvalue', 'wsr_capital', 'wsr_pvalue', 'ltt_stats', 'crc_stats', 'ucb_stats',
            'fixed_sequence_test', 'bonferroni_test', 'holm_test', 'multistart_test', 'learned_test',
            'min_calibration_size', 'ExitCalibration', 'UncertifiedWarning', 'path_data', 'trim_path', 'constraints',
@@ -38,14 +38,19 @@ class Outcomes(NamedTuple):
     score: str                         # the key of SCORES the scores come from
     probs: torch.Tensor | None = None  # (K, n, C) float32 probabilities, read by the distributional risks
 
-    def take(self, idx): # sample indices
+    def take(self,
+             idx,                       # sample indices
+            ):
         "The outcomes of a subset of the samples."
         y = None if self.labels is None else self.labels[idx]
         return Outcomes(self.scores[:, idx], self.preds[:, idx], y, self.num_classes, self.score,
                         None if self.probs is None else self.probs[:, idx])
 
 # %% ../nbs/06_conformal.ipynb #198ea702
-def outcomes(probs, labels=None, score: str = 'maxprob') -> Outcomes: # (K, n, C) softmax probabilities; (n,) labels or None; a key of SCORES
+def outcomes(probs,                     # (K, n, C) softmax probabilities
+             labels=None,               # (n,) labels or None
+             score: str = 'maxprob',    # a key of SCORES
+            ) -> Outcomes:
     "Float32 scores and argmax predictions of every exit, computed as the wrapper computes them, with the probabilities."
     p = torch.as_tensor(probs)
     if p.ndim != 3 or p.shape[0] < 2: raise ValueError(f"probs must be (K, n, C) with K >= 2 exits, got shape {tuple(p.shape)}")
@@ -56,7 +61,10 @@ def outcomes(probs, labels=None, score: str = 'maxprob') -> Outcomes: # (K, n, C
     return Outcomes(SCORES[score](p), p.argmax(-1), y, p.shape[-1], score, p)
 
 # %% ../nbs/06_conformal.ipynb #f774bbc0
-def exit_policy(probs, thresholds, score: str = 'maxprob'): # (K, n, C) probabilities; K-1 thresholds; a key of SCORES
+def exit_policy(probs,                   # (K, n, C) probabilities
+                thresholds,              # K-1 thresholds
+                score: str = 'maxprob',  # a key of SCORES
+               ):
     "The exit policy on precomputed probabilities: (prediction at the exit taken, exit index), as NumPy arrays."
     o = outcomes(probs, score=score)
     k = exit_indices(o.scores, thresholds)
@@ -67,19 +75,33 @@ RISKS = Registry('risk')
 
 @RISKS.register('consistency', needs_labels=False, zero_at_final=True, conditional=False, binary=True,
                 what='P(exit prediction != final prediction)')
-def consistency_loss(o: Outcomes): return (o.preds != o.preds[-1]).float()          # differs from the final exit
+def consistency_risk(o: Outcomes,  # every exit's outcomes on the samples
+                    ) -> torch.Tensor:   # (K, n) 1 where the exit's prediction differs from the final one
+    "Per-sample loss of the consistency risk."
+    return (o.preds != o.preds[-1]).float()
 
 @RISKS.register('gap', needs_labels=True, zero_at_final=True, conditional=False, binary=True,
                 what='accuracy lost to early exit (LTT/UCB certify the larger P(exit wrong, final right))')
-def gap_loss(o: Outcomes): right = (o.preds == o.labels).float(); return right[-1] - right  # in {-1, 0, 1}
+def gap_risk(o: Outcomes,  # every exit's outcomes, with labels
+            ) -> torch.Tensor:   # (K, n) in {-1, 0, 1}: final right minus exit right
+    "Per-sample loss of the accuracy-gap risk."
+    right = (o.preds == o.labels).float()
+    return right[-1] - right
 
 @RISKS.register('error', needs_labels=True, zero_at_final=False, conditional=False, binary=True,
                 what='P(prediction wrong)')
-def error_loss(o: Outcomes): return (o.preds != o.labels).float()                  # prediction wrong
+def error_risk(o: Outcomes,  # every exit's outcomes, with labels
+              ) -> torch.Tensor:   # (K, n) 1 where the prediction is wrong
+    "Per-sample loss of the error risk."
+    return (o.preds != o.labels).float()
 
 @RISKS.register('selective', needs_labels=True, zero_at_final=True, conditional=True, binary=True,
                 what='P(prediction wrong | the sample leaves early)')
-def selective_loss(o: Outcomes): e = (o.preds != o.labels).float(); e[-1] = 0; return e  # wrong at an early exit
+def selective_risk(o: Outcomes,  # every exit's outcomes, with labels
+                  ) -> torch.Tensor:   # (K, n) 1 where an early exit is wrong (0 at the final exit)
+    "Per-sample loss of the selective risk (conditional on leaving early)."
+    e = (o.preds != o.labels).float(); e[-1] = 0
+    return e
 
 # %% ../nbs/06_conformal.ipynb #6224ed73
 def loss_table(risk: str,       # a key of RISKS
@@ -93,7 +115,10 @@ def loss_table(risk: str,       # a key of RISKS
     if fn.registry_meta.get('needs_probs') and out.probs is None: raise ValueError(f"risk {risk!r} needs the probabilities; build the outcomes with `outcomes(probs, ...)`")
     return fn(out)
 
-def policy_risk(table, k, conditional: bool = False) -> float: # (K, n) loss table; (n,) exit index; a conditional risk?
+def policy_risk(table,                      # (K, n) loss table
+                k,                          # (n,) exit index
+                conditional: bool = False,  # a conditional risk?
+               ) -> float:
     "Realised risk of one exit assignment (for a conditional risk: among early exits, 0 if there are none)."
     L = table.gather(0, torch.as_tensor(k).long()[None])[0].double()
     if not conditional: return float(L.mean())
@@ -103,23 +128,33 @@ def policy_risk(table, k, conditional: bool = False) -> float: # (K, n) loss tab
 # %% ../nbs/06_conformal.ipynb #cb8b4763
 @RISKS.register('hellinger', needs_labels=False, needs_probs=True, zero_at_final=True, conditional=False, binary=False,
                 what='E[H(p_exit, p_final)], the Hellinger distance between the softmax taken and the final one, in [0, 1]')
-def hellinger_loss(o: Outcomes):
+def hellinger_risk(o: Outcomes,  # every exit's outcomes, with probabilities
+                  ) -> torch.Tensor:   # (K, n) Hellinger distance to the final softmax, in [0, 1]
+    "Per-sample loss of the Hellinger risk."
     p = o.probs.double(); h = (1 - (p * p[-1]).sqrt().sum(-1)).clamp(0, 1).sqrt(); h[-1] = 0
     return h.float()
 
 @RISKS.register('brier', needs_labels=False, needs_probs=True, zero_at_final=True, conditional=False, binary=False,
                 what='E[||p_exit - p_final||^2 / 2], the Brier-type gap between the softmax taken and the final one, in [0, 1]')
-def brier_loss(o: Outcomes): p = o.probs.double(); return (((p - p[-1]) ** 2).sum(-1) / 2).float()
+def brier_risk(o: Outcomes,  # every exit's outcomes, with probabilities
+              ) -> torch.Tensor:   # (K, n) half the squared distance to the final softmax, in [0, 1]
+    "Per-sample loss of the Brier-type risk."
+    p = o.probs.double()
+    return (((p - p[-1]) ** 2).sum(-1) / 2).float()
 
 # %% ../nbs/06_conformal.ipynb #a7c28789
-def config_exits(scores, T): # (K, n) scores; (m, K-1) thresholds, one configuration per row
+def config_exits(scores,                # (K, n) scores
+                 T,                     # (m, K-1) thresholds, one configuration per row
+                ):
     "Exit index (m, n) of every sample under every configuration: `exit_indices`, vectorised over rows."
     T = torch.as_tensor(T, dtype=scores.dtype)
     E = torch.full((len(T), scores.shape[1]), len(scores) - 1, dtype=torch.long)
     for k in range(len(scores) - 2, -1, -1): E = torch.where(scores[k] >= T[:, k, None], k, E)
     return E
 
-def config_risks(L, w=None): # (m, n) per-sample losses; (m, n) mask of the samples that count, or None for all
+def config_risks(L,                     # (m, n) per-sample losses
+                 w=None,                # (m, n) mask of the samples that count, or None for all
+                ):
     "Empirical risk of every configuration (over the masked samples for a conditional risk; 0 where none count)."
     if w is None: return L.double().mean(1)
     c = w.sum(1)
@@ -131,7 +166,12 @@ SCORE_RANGE = dict(maxprob=lambda C: (1 / C, 1.), margin=lambda C: (0., 1.), neg
 PATHS = Registry('path')
 
 @PATHS.register('shared', needs_data=False)
-def shared_path(path_scores, num_exits: int, num_classes: int, score: str, grid: int = 500): # unused (data-free); K; C; score key; grid points
+def shared_path(path_scores,            # unused (data-free)
+                num_exits: int,         # K
+                num_classes: int,       # C
+                score: str,             # score key
+                grid: int = 500,        # grid points
+               ):
     "One threshold for every early exit, on a fixed grid from the score's maximum down to its minimum; row 0 = +inf."
     lo, hi = SCORE_RANGE[check_choice(score, SCORE_RANGE, 'score with a known range')](num_classes)
     t = torch.cat([torch.tensor([math.inf], dtype=torch.float64), torch.linspace(hi, lo, grid, dtype=torch.float64)])
@@ -139,7 +179,12 @@ def shared_path(path_scores, num_exits: int, num_classes: int, score: str, grid:
 
 # %% ../nbs/06_conformal.ipynb #27af5e1f
 @PATHS.register('rate', needs_data=True)
-def rate_path(path_scores, num_exits: int, num_classes: int, score: str, grid: int = 500): # (K, n_p) scores of path data; K; C; score key; grid points
+def rate_path(path_scores,              # (K, n_p) scores of path data
+              num_exits: int,           # K
+              num_classes: int,         # C
+              score: str,               # score key
+              grid: int = 500,          # grid points
+             ):
     "Per-exit thresholds giving each early exit the exit rate r of the samples reaching it, r = 1/grid..1; row 0 = +inf."
     s, n = path_scores[:-1].float(), path_scores.shape[1]
     r = torch.linspace(0, 1, grid + 1, dtype=torch.float64)[1:]
@@ -158,7 +203,10 @@ def _log_pmf(i, n, p): # successes; trials; success probability (broadcast)
     return (torch.lgamma(n + 1) - torch.lgamma(i + 1) - torch.lgamma((n - i).clamp(min=0) + 1)
             + torch.special.xlogy(i, p) + torch.special.xlogy(n - i, 1 - p))
 
-def binom_cdf(k, n, p): # successes (floored; any shape); trials; success probability; all broadcast together
+def binom_cdf(k,                        # successes (floored; any shape; broadcast with n and p)
+              n,                        # trials
+              p,                        # success probability
+             ):
     "Exact binomial CDF P(Binom(n, p) <= k) by a log-space sum, vectorised; float64 tensor."
     k, n, p = torch.broadcast_tensors(*(torch.as_tensor(v, dtype=torch.float64) for v in (k, n, p)))
     k = torch.minimum(k.floor(), n)
@@ -169,7 +217,10 @@ def binom_cdf(k, n, p): # successes (floored; any shape); trials; success probab
     return torch.where(k < 0, 0., c.exp().clamp(max=1.))
 
 # %% ../nbs/06_conformal.ipynb #1af89301
-def hb_pvalue(total, n, epsilon): # summed losses in [0, 1]; number of samples; the risk level tested (broadcast)
+def hb_pvalue(total,                    # summed losses in [0, 1]
+              n,                        # number of samples
+              epsilon,                  # the risk level tested (broadcast)
+             ):
     "Hoeffding-Bentkus p-value for H0: R > epsilon from n losses in [0, 1] summing to `total`."
     total, n, epsilon = torch.broadcast_tensors(*(torch.as_tensor(v, dtype=torch.float64) for v in (total, n, epsilon)))
     a = torch.minimum(total / n.clamp(min=1), epsilon)
@@ -177,7 +228,10 @@ def hb_pvalue(total, n, epsilon): # summed losses in [0, 1]; number of samples; 
     return torch.minimum((-n * h1).exp(), math.e * binom_cdf(total.ceil(), n, epsilon)).clamp(max=1.)
 
 # %% ../nbs/06_conformal.ipynb #de6f9865
-def wsr_capital(x, w=None, delta: float = .1): # (m, n) losses in [0, 1] in a data-independent order; (m, n) mask or None; level
+def wsr_capital(x,                      # (m, n) losses in [0, 1] in a data-independent order
+                w=None,                 # (m, n) mask or None
+                delta: float = .1,      # level
+               ):
     "Waudby-Smith-Ramdas betting: a function mu -> (m,) max_t log-capital against H0: E[x] >= mu."
     w = torch.ones_like(x, dtype=torch.bool) if w is None else w
     x, wf = x.double(), w.double()
@@ -198,7 +252,12 @@ def _shuffled_capital(x, w, level: float, seed: int): # (m, n) losses in [0, 1];
     perm = torch.randperm(x.shape[1], generator=torch.Generator().manual_seed(seed))
     return wsr_capital(x[:, perm], None if w is None else w[:, perm], level)
 
-def wsr_pvalue(x, w, epsilon: float, level: float = .1, seed: int = 0): # (m, n) losses in [0, 1]; mask or None; mean tested; level the bets are tuned for; order seed
+def wsr_pvalue(x,                       # (m, n) losses in [0, 1]
+               w,                       # mask or None
+               epsilon: float,          # mean tested
+               level: float = .1,       # level the bets are tuned for
+               seed: int = 0,           # order seed
+              ):
     "Betting p-value of H0: E[x] >= epsilon per row: 1 / the largest capital, the samples in a seeded random order (Ville)."
     return (-_shuffled_capital(x, w, level, seed)(torch.full((len(x),), float(epsilon), dtype=torch.float64))).exp()
 
@@ -218,14 +277,31 @@ def _ltt_p(x, w, epsilon, binary, pvalue, level, seed):
 CALIBRATORS = Registry('calibrator')
 
 @CALIBRATORS.register('ltt', stat='p_value', options=('pvalue',), uses_delta=True)
-def ltt_stats(L, w, *, epsilon, level, binary=True, report=True, seed=0, pvalue='auto'): # (m, n) losses; mask or None; risk level; test level; 0/1 losses?; unused; order seed (wsr); 'auto' (binomial for 0/1, else wsr), 'binomial', 'hb' or 'wsr'
+def ltt_stats(L,                        # (m, n) losses
+              w,                        # mask or None
+              *,
+              epsilon,                  # risk level
+              level,                    # test level
+              binary=True,              # 0/1 losses?
+              report=True,              # unused
+              seed=0,                   # order seed (wsr)
+              pvalue='auto',            # 'auto' (binomial for 0/1, else wsr), 'binomial', 'hb' or 'wsr'
+             ):
     "Learn-then-Test: (p-value of H0: R > epsilon, the same p-value reported) for every configuration."
     p = _ltt_p(L.clamp(0, 1), w, epsilon, binary, pvalue, level, seed)
     return p, p
 
 # %% ../nbs/06_conformal.ipynb #f97f5389
 @CALIBRATORS.register('crc', stat='crc_bound', options=(), uses_delta=False)
-def crc_stats(L, w, *, epsilon, level=None, binary=True, report=True, seed=0): # (m, n) losses; mask (conditional risks: none certifiable); risk level; unused; unused; unused; unused
+def crc_stats(L,                        # (m, n) losses
+              w,                        # mask (conditional risks: none certifiable)
+              *,
+              epsilon,                  # risk level
+              level=None,               # unused
+              binary=True,              # unused
+              report=True,              # unused
+              seed=0,                   # unused
+             ):
     "Conformal Risk Control on losses monotonised along the path: ((n R_hat + 1) / (n + 1), the same bound reported)."
     if w is not None: b = torch.full((len(L),), math.inf, dtype=torch.float64); return b, b
     n = L.shape[1]
@@ -242,7 +318,16 @@ def _bisect_ucb(rejects, m: int, iters: int = 40): # mu (m,) -> rejected (m,); n
     return hi
 
 @CALIBRATORS.register('ucb', stat='ucb', options=('bound',), uses_delta=True)
-def ucb_stats(L, w, *, epsilon, level, binary=True, report=True, seed=0, bound='hb'): # losses; mask; risk level; test level; unused; compute bounds; order seed (wsr); 'hb' or 'wsr'
+def ucb_stats(L,                        # losses
+              w,                        # mask
+              *,
+              epsilon,                  # risk level
+              level,                    # test level
+              binary=True,              # unused
+              report=True,              # compute bounds
+              seed=0,                   # order seed (wsr)
+              bound='hb',               # 'hb' or 'wsr'
+             ):
     "Upper confidence bounds: (the p-value of the test the bound inverts, the UCB at `level`, or None when not reported)."
     x = L.clamp(0, 1)
     if check_choice(bound, ['hb', 'wsr'], 'bound') == 'hb':
@@ -262,20 +347,32 @@ def _hypotheses(p): return max(int((p > 0).sum()), 1)   # nulls not true by cons
 def _prefix(ok) -> int: bad = (~ok).nonzero(); return int(bad[0, 0]) if len(bad) else len(ok)   # length of the passing prefix
 
 @PROCEDURES.register('fixed_sequence', needs_order=False, what='fixed-sequence testing along the path')
-def fixed_sequence_test(p, delta: float, order=None, starts: int = 4): # (m,) p-values; level; test order (None: the path's); unused
+def fixed_sequence_test(p,                # (m,) p-values
+                        delta: float,     # level
+                        order=None,       # test order (None: the path's)
+                        starts: int = 4,  # unused
+                       ):
     "Reject along `order` at level delta until the first non-rejection."
     order = torch.arange(len(p)) if order is None else torch.as_tensor(order)
     rej = torch.zeros(len(p), dtype=torch.bool); rej[order[:_prefix(p[order] <= delta)]] = True
     return rej
 
 @PROCEDURES.register('bonferroni', needs_order=False, what='Bonferroni over the path')
-def bonferroni_test(p, delta: float, order=None, starts: int = 4): # (m,) p-values; level; unused; unused
+def bonferroni_test(p,                  # (m,) p-values
+                    delta: float,       # level
+                    order=None,         # unused
+                    starts: int = 4,    # unused
+                   ):
     "Reject every null with p <= delta / m."
     return p <= delta / _hypotheses(p)
 
 # %% ../nbs/06_conformal.ipynb #771ae766
 @PROCEDURES.register('holm', needs_order=False, what='Bonferroni-Holm over the path')
-def holm_test(p, delta: float, order=None, starts: int = 4): # (m,) p-values; level; unused; unused
+def holm_test(p,                        # (m,) p-values
+              delta: float,             # level
+              order=None,               # unused
+              starts: int = 4,          # unused
+             ):
     "Holm's step-down: the i-th smallest p-value (0-based, among the nulls not true by construction) against delta / (m - i)."
     s, idx = p.sort(stable=True); m, z = _hypotheses(p), int((p == 0).sum())
     lev = delta / (m - (torch.arange(len(p)) - z).clamp(min=0)).clamp(min=1)
@@ -283,7 +380,11 @@ def holm_test(p, delta: float, order=None, starts: int = 4): # (m,) p-values; le
     return rej
 
 @PROCEDURES.register('multistart', needs_order=False, what='fixed-sequence testing from several starts along the path (Bonferroni over the starts)')
-def multistart_test(p, delta: float, order=None, starts: int = 4): # (m,) p-values; level; unused; number of chains
+def multistart_test(p,                  # (m,) p-values
+                    delta: float,       # level
+                    order=None,         # unused
+                    starts: int = 4,    # number of chains
+                   ):
     "Fixed-sequence chains from `starts` evenly spaced points of the path to its end, each at level delta / starts."
     if starts < 1: raise ValueError(f"starts must be a positive integer, got {starts}")
     s = min(int(starts), len(p)); rej = torch.zeros(len(p), dtype=torch.bool)
@@ -291,7 +392,11 @@ def multistart_test(p, delta: float, order=None, starts: int = 4): # (m,) p-valu
     return rej
 
 @PROCEDURES.register('learned', needs_order=True, what='fixed-sequence testing along an order learned on disjoint tuning data')
-def learned_test(p, delta: float, order=None, starts: int = 4): # (m,) p-values; level; the learned order; unused
+def learned_test(p,                     # (m,) p-values
+                 delta: float,          # level
+                 order=None,            # the learned order
+                 starts: int = 4,       # unused
+                ):
     "Fixed-sequence testing along the learned order."
     if order is None: raise ValueError("procedure 'learned' needs the order learned on the tuning split")
     return fixed_sequence_test(p, delta, order)
@@ -301,7 +406,11 @@ def _passes(method: str, stat, epsilon, level): # CALIBRATORS key; its first out
     "A calibrator's verdict: p-value <= level (ltt, ucb) or bound <= epsilon (crc)."
     return stat <= (level if CALIBRATORS[method].registry_meta['uses_delta'] else epsilon)
 
-def min_calibration_size(epsilon: float, delta: float, method: str = 'ltt', **options) -> int: # risk level; test level; a key of CALIBRATORS; its options
+def min_calibration_size(epsilon: float,       # risk level
+                         delta: float,         # test level
+                         method: str = 'ltt',  # a key of CALIBRATORS
+                         **options,            # its options
+                        ) -> int:
     "Smallest n for which n zero losses certify a configuration (0/1 losses)."
     cal = CALIBRATORS[method]
     ok = lambda n: bool(_passes(method, cal(torch.zeros(1, n), None, epsilon=epsilon, level=delta, report=False, **options)[0], epsilon, delta)[0])
@@ -322,9 +431,14 @@ class ExitCalibration:
     "Calibrated exit thresholds with the certificate, the tested path and the expected savings."
     thresholds: list                     # K-1 floats, +inf = nobody leaves at that exit
     certified: bool                      # a configuration letting samples leave early was certified
-    risk: str; method: str; score: str; path: str
-    epsilon: float; delta: float         # the first risk's level; failure probability (recorded, unused, for crc)
-    n: int; n_path: int                  # samples tested on; samples the path (and a learned order) came from
+    risk: str                            # the first risk's RISKS key
+    method: str                          # the procedure's PROCEDURES key
+    score: str                           # the confidence score's SCORES key
+    path: str                            # the PATHS key of the tested order
+    epsilon: float                       # the first risk's level
+    delta: float                         # failure probability (recorded, unused, for crc)
+    n: int                               # samples tested on
+    n_path: int                          # samples the path (and a learned order) came from
     index: int                           # chosen configuration on the path (0 = nobody leaves early)
     calibration_risk: float              # empirical risk (the first one) of the chosen configuration on the n samples
     exit_shares: list                    # share of the n samples leaving at each exit
@@ -369,7 +483,11 @@ def path_data(o: Outcomes,              # outcomes of the calibration samples
     perm, n_p = torch.randperm(n, generator=torch.Generator().manual_seed(seed)), round(path_fraction * n)
     return o.take(perm[:n_p]), perm[n_p:].sort().values
 
-def trim_path(T, path_scores, n: int, min_early: float): # (m, K-1) path; (K, n_p) path-data scores; samples tested on; least expected early exits
+def trim_path(T,                        # (m, K-1) path
+              path_scores,              # (K, n_p) path-data scores
+              n: int,                   # samples tested on
+              min_early: float,         # least expected early exits
+             ):
     "Keep row 0 and the configurations expected (on the path data) to send >= `min_early` of n samples out early."
     early = (config_exits(path_scores, T) < len(path_scores) - 1).double().mean(1)
     keep = early * n >= min_early; keep[0] = True
@@ -378,7 +496,11 @@ def trim_path(T, path_scores, n: int, min_early: float): # (m, K-1) path; (K, n_
 # %% ../nbs/06_conformal.ipynb #1311451c
 BUDGET = dict(needs_labels=False, zero_at_final=False, conditional=False, binary=False, what='expected FLOPs / final-exit FLOPs')
 
-def constraints(risk, epsilon, budget=None, flops=None) -> list: # a RISKS key or a list; its level or a list; FLOPs-share bound or None; K cumulative FLOPs
+def constraints(risk,                   # a RISKS key or a list
+                epsilon,                # its level or a list
+                budget=None,            # FLOPs-share bound or None
+                flops=None,             # K cumulative FLOPs
+               ) -> list:
     "The (name, level) pairs certified jointly: every risk with its epsilon, then the FLOPs budget as 'flops_budget'."
     rs, es = ([risk], [epsilon]) if isinstance(risk, str) else (list(risk), list(epsilon) if isinstance(epsilon, (list, tuple)) else None)
     if es is None or len(rs) != len(es) or not rs: raise ValueError(f"several risks need one epsilon each: got risk={risk!r}, epsilon={epsilon!r}")
@@ -392,9 +514,15 @@ def constraints(risk, epsilon, budget=None, flops=None) -> list: # a RISKS key o
     if not (isinstance(budget, (int, float)) and 0 < budget < 1): raise ValueError(f"budget is a share of the final exit's FLOPs in (0, 1) (1 always holds: leave it unset), got {budget!r}")
     return out + [('flops_budget', float(budget))]
 
-def constraint_meta(name: str) -> dict: return BUDGET if name == 'flops_budget' else RISKS[name].registry_meta  # a constraint's name
+def constraint_meta(name: str,  # a constraint's name: a key of RISKS or 'flops_budget'
+                   ) -> dict:   # its registry metadata
+    "What a constraint is: the risk's registry metadata, or the FLOPs budget's."
+    return BUDGET if name == 'flops_budget' else RISKS[name].registry_meta
 
-def constraint_tables(o: Outcomes, cons: list, flops=None) -> list: # outcomes; (name, level) pairs; K cumulative FLOPs
+def constraint_tables(o: Outcomes,      # outcomes
+                      cons: list,       # (name, level) pairs
+                      flops=None,       # K cumulative FLOPs
+                     ) -> list:
     "One (K, n) loss table per constraint; the budget's row k is exit k's FLOPs share for every sample."
     rel = _flops_rel(flops, len(o.scores))
     return [rel.float()[:, None].expand(-1, o.scores.shape[1]) if c == 'flops_budget' else loss_table(c, o) for c, _ in cons]
@@ -487,7 +615,13 @@ def _critical(n, epsilon: float, delta: float, binary: bool): # (m,) test sizes;
         lo, hi = torch.where(ok, mid, lo), torch.where(ok, hi, mid)
     return lo
 
-def pass_probabilities(L: list, E, cons: list, n_test: int, delta: float, num_exits: int) -> torch.Tensor: # per constraint, (m, n_t) tuning losses in [0, 1]; (m, n_t) tuning exits; constraints; test size; level; K
+def pass_probabilities(L: list,         # per constraint, (m, n_t) tuning losses in [0, 1]
+                       E,               # (m, n_t) tuning exits
+                       cons: list,      # constraints
+                       n_test: int,     # test size
+                       delta: float,    # level
+                       num_exits: int,  # K
+                      ) -> torch.Tensor:
     "Each configuration's predicted chance of passing its test on n_test samples (normal approximation, product over constraints)."
     K, n_t, q = num_exits, E.shape[1], torch.ones(len(E), dtype=torch.float64)
     for (c, e), x in zip(cons, L):
@@ -501,7 +635,10 @@ def pass_probabilities(L: list, E, cons: list, n_test: int, delta: float, num_ex
     return q
 
 # %% ../nbs/06_conformal.ipynb #d8eff24c
-def best_chain(q, gain, rho=None) -> torch.Tensor: # (m,) pass probabilities; (m,) savings; (m, m) correlations of the tests, or None (independent)
+def best_chain(q,                       # (m,) pass probabilities
+               gain,                    # (m,) savings
+               rho=None,                # (m, m) correlations of the tests, or None (independent)
+              ) -> torch.Tensor:
     "The chain (savings rising) maximising the expected saving of fixed-sequence testing along it: a backward dynamic programme."
     idx = gain.argsort(stable=True); q, gain = q[idx].double(), gain[idx].double(); m = len(q)
     rho = None if rho is None else rho[idx][:, idx].double().clamp(0, 1)
@@ -520,7 +657,13 @@ def _correlations(L): # (m, n) losses
     r = c / (sd[:, None] * sd[None]).clamp(min=1e-12)
     return torch.where((sd[:, None] > 0) & (sd[None] > 0), r, 1.)
 
-def learned_order(T, tune: Outcomes, cons: list, n_test: int, delta: float, flops=None) -> torch.Tensor: # (m, K-1) path; tuning outcomes; constraints; test size; level; K FLOPs
+def learned_order(T,                    # (m, K-1) path
+                  tune: Outcomes,       # tuning outcomes
+                  cons: list,           # constraints
+                  n_test: int,          # test size
+                  delta: float,         # level
+                  flops=None,           # K FLOPs
+                 ) -> torch.Tensor:
     "The test order learned on the tuning split: lambda_0 when true by construction, the best chain, then the rest by predicted pass probability."
     if tune.labels is None and any(constraint_meta(c)['needs_labels'] for c, _ in cons):
         raise ValueError("procedure 'learned' learns its order on path_probs, and a risk here needs labels: pass path_labels=, or choose another procedure")
@@ -618,7 +761,10 @@ def synthetic_exits(n: int,                    # samples
     return probs.float().numpy(), y.numpy()
 
 # %% ../nbs/06_conformal.ipynb #7ee723ca
-def synthetic_risk(thresholds, risk: str = 'consistency', a: float = .2) -> float: # (t0, t1); 'consistency' or 'selective' (final_acc=1); lowest max-prob
+def synthetic_risk(thresholds,                 # (t0, t1)
+                   risk: str = 'consistency',  # 'consistency' or 'selective' (final_acc=1)
+                   a: float = .2,              # lowest max-prob
+                  ) -> float:
     "Population risk of the default 3-exit `synthetic_exits` under max-prob thresholds (t0, t1)."
     tau = lambda t: 0. if t > 1 else (1 - max(t, a)) ** 2 / (2 * (1 - a))
     beta = lambda t: min(max((t - a) / (1 - a), 0.), 1.)
@@ -629,7 +775,12 @@ def synthetic_risk(thresholds, risk: str = 'consistency', a: float = .2) -> floa
     return r / early if early > 0 else 0.
 
 # %% ../nbs/06_conformal.ipynb #63943f6b
-def naive_config(scores, table, T, epsilon: float, conditional: bool = False) -> int: # (K, n) scores; (K, n) loss table; (m, K-1) path; risk level; conditional risk?
+def naive_config(scores,                     # (K, n) scores
+                 table,                      # (K, n) loss table
+                 T,                          # (m, K-1) path
+                 epsilon: float,             # risk level
+                 conditional: bool = False,  # conditional risk?
+                ) -> int:
     "The NAIVE choice, with no guarantee: the most aggressive configuration whose empirical risk is <= epsilon."
     E = config_exits(scores, T)
     ok = (config_risks(table.gather(0, E), E < len(scores) - 1 if conditional else None) <= epsilon).nonzero()
@@ -697,7 +848,8 @@ def simulate(scenario: str,        # a key of SIM_SCENARIOS
     return rows
 
 # %% ../nbs/06_conformal.ipynb #0162e161
-def simulation_table(rows: list) -> str: # dicts from `simulate`
+def simulation_table(rows: list,        # dicts from `simulate`
+                    ) -> str:
     "The simulation rows as a fixed-width text table."
     head = f"{'scenario':<15}{'procedure':<15}{'n':>5}{'viol.':>7}{'mean R':>8}{'eps':>6}{'cert.':>7}{'share':>7}{'oracle':>7}{'of or.':>7}{'ms':>6}"
     fmt = lambda r: (f"{r['scenario']:<15}{r['procedure']:<15}{r['n']:>5}{r['violation_rate']:>7.3f}{r['mean_risk']:>8.4f}{r['epsilon']:>6.2f}"
@@ -706,8 +858,21 @@ def simulation_table(rows: list) -> str: # dicts from `simulate`
     return '\n'.join([head] + [fmt(r) for r in rows])
 
 # %% ../nbs/06_conformal.ipynb #ee26360a
-def audit(probs, labels=None, *, epsilon, delta: float, risk='consistency', method: str = 'ltt', # (K, N, C) held-out probabilities; (N,) labels or None; level(s); failure probability; RISKS key(s); CALIBRATORS key
-          n_cal: int, trials: int = 100, seed: int = 0, score: str = 'maxprob', flops=None, budget=None, **options) -> dict: # calibration size; random splits; seed; SCORES key; K cumulative FLOPs; FLOPs-share budget; calibrate's options
+def audit(probs,                        # (K, N, C) held-out probabilities
+          labels=None,                  # (N,) labels or None
+          *,
+          epsilon,                      # level(s)
+          delta: float,                 # failure probability
+          risk='consistency',           # RISKS key(s)
+          method: str = 'ltt',          # CALIBRATORS key
+          n_cal: int,                   # calibration size
+          trials: int = 100,            # random splits
+          seed: int = 0,                # seed
+          score: str = 'maxprob',       # SCORES key
+          flops=None,                   # K cumulative FLOPs
+          budget=None,                  # FLOPs-share budget
+          **options,                    # calibrate's options
+         ) -> dict:
     "Repeated random calibration/test splits: violation rate (any constraint above its level), test risks, exit shares and FLOPs share per trial."
     cons = constraints(risk, epsilon, budget, flops); o = outcomes(probs, labels, score); N, K = o.scores.shape[1], len(o.scores)
     tabs, conds = constraint_tables(o, cons, flops), [constraint_meta(c)['conditional'] for c, _ in cons]
@@ -730,14 +895,29 @@ def audit(probs, labels=None, *, epsilon, delta: float, risk='consistency', meth
 # %% ../nbs/06_conformal.ipynb #20edc3af
 BASELINES = Registry('baseline')
 
-def softmax_rule(vp, vy, tp, *, t: float, **_): # validation probs (unused); labels (unused); test probs; the threshold
+def softmax_rule(vp,                    # validation probs (unused)
+                 vy,                    # validation labels (unused)
+                 tp,                    # test probs
+                 *,
+                 t: float,              # the threshold
+                 **_,                   # other rules' options (ignored)
+                ):
     "TARDIS-style fixed max-probability threshold t at every early exit."
     o = outcomes(tp); th = [t] * (len(o.scores) - 1)
     return exit_indices(o.scores, th), dict(thresholds=th)
 
 for _t in (.7, .8, .9): BASELINES.register(f'softmax_{_t}')(partial(softmax_rule, t=_t))
 
-def tuned_rule(vp, vy, tp, *, score: str, epsilon: float, risk: str = 'consistency', grid: int = 500, **_): # val probs; val labels; test probs; SCORES key; level; risk; grid
+def tuned_rule(vp,                         # validation probs
+               vy,                         # validation labels
+               tp,                         # test probs
+               *,
+               score: str,                 # a key of SCORES
+               epsilon: float,             # risk level
+               risk: str = 'consistency',  # a key of RISKS
+               grid: int = 500,            # thresholds tried
+               **_,                        # other rules' options (ignored)
+              ):
     "One shared threshold tuned on validation: the most aggressive with empirical risk <= epsilon (no guarantee)."
     v = outcomes(vp, vy, score); T = shared_path(None, len(v.scores), v.num_classes, score, grid)
     j = naive_config(v.scores, loss_table(risk, v), T, epsilon, RISKS[risk].registry_meta['conditional'])
@@ -748,7 +928,13 @@ BASELINES.register('naive')(partial(tuned_rule, score='maxprob'))
 
 # %% ../nbs/06_conformal.ipynb #596c5a96
 @BASELINES.register('patience')
-def patience_rule(vp, vy, tp, *, patience: int = 2, **_): # val probs (unused); labels (unused); test probs; consecutive agreeing exits
+def patience_rule(vp,                   # validation probs (unused)
+                  vy,                   # validation labels (unused)
+                  tp,                   # test probs
+                  *,
+                  patience: int = 2,    # consecutive agreeing exits
+                  **_,                  # other rules' options (ignored)
+                 ):
     "PABEE: leave at the first exit whose argmax has been the same for `patience` consecutive exits."
     p = outcomes(tp).preds; K, n = p.shape
     run, k = torch.ones(n, dtype=torch.long), torch.full((n,), K - 1)
@@ -758,7 +944,13 @@ def patience_rule(vp, vy, tp, *, patience: int = 2, **_): # val probs (unused); 
     return k, dict(patience=patience)
 
 @BASELINES.register('msdnet')
-def msdnet_rule(vp, vy, tp, *, q: float = .5, **_): # val probs; labels (unused); test probs; geometric ratio of the exit shares
+def msdnet_rule(vp,                     # validation probs
+                vy,                     # validation labels (unused)
+                tp,                     # test probs
+                *,
+                q: float = .5,          # geometric ratio of the exit shares
+                **_,                    # other rules' options (ignored)
+               ):
     "MSDNet budgeted rule: exit shares q^k normalised, max-prob thresholds fit on validation exit by exit."
     v = outcomes(vp); K, n = v.scores.shape
     share = q ** torch.arange(K, dtype=torch.float64); share /= share.sum()
@@ -770,7 +962,13 @@ def msdnet_rule(vp, vy, tp, *, q: float = .5, **_): # val probs; labels (unused)
 
 # %% ../nbs/06_conformal.ipynb #5c5634dc
 @BASELINES.register('safekd')
-def safekd_rule(vp, vy, tp, *, delta: float = .1, **_): # val probs; val labels; test probs; miscoverage level
+def safekd_rule(vp,                     # validation probs
+                vy,                     # validation labels
+                tp,                     # test probs
+                *,
+                delta: float = .1,      # miscoverage level
+                **_,                    # other rules' options (ignored)
+               ):
     "SAFE-KD's per-exit split-conformal rule: exit k threshold 1 - q_k on the max-probability."
     p, y = torch.as_tensor(vp).float()[:-1], torch.as_tensor(vy).long()
     nc = 1 - p.gather(2, y[None, :, None].expand(len(p), -1, 1))[..., 0]
@@ -780,7 +978,14 @@ def safekd_rule(vp, vy, tp, *, delta: float = .1, **_): # val probs; val labels;
     return exit_indices(outcomes(tp).scores, th), dict(thresholds=th, delta=delta)
 
 # %% ../nbs/06_conformal.ipynb #95d9617c
-def evaluate_policy(probs, labels=None, *, exit_idx=None, thresholds=None, score: str = 'maxprob', flops=None) -> dict: # (K, n, C) probs; labels or None; (n,) exits, or K-1 thresholds; SCORES key; K cumulative FLOPs
+def evaluate_policy(probs,                   # (K, n, C) probabilities
+                    labels=None,             # (n,) labels or None
+                    *,
+                    exit_idx=None,           # (n,) exit indices (or give thresholds)
+                    thresholds=None,         # K-1 thresholds (or give exit_idx)
+                    score: str = 'maxprob',  # a key of SCORES
+                    flops=None,              # K cumulative FLOPs
+                   ) -> dict:
     "Exit shares, accuracy, realised risk of every risk and expected FLOPs share of one exit policy."
     if (exit_idx is None) == (thresholds is None): raise ValueError("give exactly one of exit_idx and thresholds")
     o = outcomes(probs, labels, score); K = len(o.scores)
@@ -791,8 +996,17 @@ def evaluate_policy(probs, labels=None, *, exit_idx=None, thresholds=None, score
                 accuracy=None if o.labels is None else float((pred == o.labels).double().mean()),
                 expected_flops_share=None if flops is None else float(_flops_rel(flops, K)[k].mean()))
 
-def run_baselines(val_probs, val_labels, test_probs, test_labels=None, flops=None, epsilon: float = .05, *, # validation outputs and labels; held-out outputs and labels; K FLOPs; level
-                  delta: float = .1, risk: str = 'consistency', names=None) -> dict: # SAFE-KD's level; risk the tuned rules aim at and `meets_epsilon` reads; baselines to run (all)
+def run_baselines(val_probs,                  # validation outputs (K, n, C)
+                  val_labels,                 # validation labels
+                  test_probs,                 # held-out outputs (K, m, C)
+                  test_labels=None,           # held-out labels (None: label-free risks only)
+                  flops=None,                 # K cumulative FLOPs
+                  epsilon: float = .05,       # risk level
+                  *,
+                  delta: float = .1,          # SAFE-KD's miscoverage level
+                  risk: str = 'consistency',  # risk the tuned rules aim at and `meets_epsilon` reads
+                  names=None,                 # baselines to run (None: all)
+                 ) -> dict:
     "Fit every baseline on validation outputs, evaluate it on held-out outputs; none carries a guarantee."
     vp, tp, out = torch.as_tensor(val_probs), torch.as_tensor(test_probs), {}
     for name in names or BASELINES.keys():

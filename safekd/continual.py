@@ -120,7 +120,13 @@ class TaskMaskHook(TrainHook):
               scenario: str = 'class'):      # a key of SCENARIOS
         "The hook of task t of a scenario."
         return cls(allowed_classes(tasks, t, num_classes, scenario), class_task(tasks, num_classes), t)
-    def before_step(self, tr, x, y, idx, g):
+    def before_step(self,
+                    tr,
+                    x,
+                    y,
+                    idx,
+                    g,
+                   ):
         self.rows = self.allowed.to(y.device)[self.task_of.to(y.device)[y]]     # (B, C), replayed rows included
         return x, y, idx
     def logits(self, tr, z): return mask_logits(z, self.allowed[self.t].to(z.device) if self.rows is None else self.rows)
@@ -134,7 +140,9 @@ class ReservoirBuffer:
         self.size, self.n_seen, self.items = size, 0, torch.empty(0, dtype=torch.long)
         self.g = torch.Generator().manual_seed(seed)
     def __len__(self): return len(self.items)
-    def add(self, idx):  # the next items of the stream (any int sequence or tensor)
+    def add(self,
+            idx,                        # the next items of the stream (any int sequence or tensor)
+           ):
         "Stream `idx` in, in order."
         idx = torch.as_tensor(idx, dtype=torch.long).flatten().cpu()
         k = max(0, min(len(idx), self.size - len(self.items)))
@@ -150,7 +158,9 @@ class ReservoirBuffer:
         pos = torch.randperm(n, generator=generator)[:m] if m <= n else torch.randint(n, (m,), generator=generator)
         return self.items[pos]
     def state_dict(self) -> dict: return dict(size=self.size, n_seen=self.n_seen, items=self.items.clone(), rng=self.g.get_state())
-    def load_state_dict(self, d: dict): # a state_dict
+    def load_state_dict(self,
+                        d: dict,        # a state_dict
+                       ):
         self.size, self.n_seen, self.items = int(d['size']), int(d['n_seen']), d['items'].clone(); self.g.set_state(d['rng'])
 
 # %% ../nbs/05b_continual.ipynb #dafdb98e
@@ -169,7 +179,13 @@ class ReplayHook(TrainHook):
         self.buffer, self.train, self.ratio = buffer, train, replay_ratio
         self.seen = torch.zeros(len(train), dtype=torch.bool)    # rows streamed already
         self.start(torch.arange(len(train)))
-    def before_step(self, tr, x, y, idx, g):
+    def before_step(self,
+                    tr,
+                    x,
+                    y,
+                    idx,
+                    g,
+                   ):
         self._restore(tr)
         m = replay_count(len(y), self.ratio)
         if not len(self.buffer) or not m: return x, y, idx
@@ -177,7 +193,12 @@ class ReplayHook(TrainHook):
         X, Y = self.train.to(y.device)
         xr = AUGMENTS[augment_key(tr.augment)](X[j], g) if X.ndim == 4 else X[j]
         return torch.cat([x, normalise(xr, tr.mean, tr.std)]), torch.cat([y, Y[j]]), torch.cat([idx, torch.full_like(j, -1)])
-    def after_step(self, tr, x, y, idx):
+    def after_step(self,
+                   tr,
+                   x,
+                   y,
+                   idx,
+                  ):
         rows = self.rows[idx.cpu()]; new = rows[~self.seen[rows]]
         self.seen[new] = True; self.buffer.add(new)
         if tr.step % tr.steps_per_epoch == 0: self._snapshot(tr)
@@ -276,14 +297,17 @@ class EWCHook(TrainHook):
         "F <- gamma F + F_new; anchor <- the parameters now."
         self.fisher = {n: f + self.gamma * self.fisher[n].to(f.device) if n in self.fisher else f for n, f in fisher.items()}
         self.anchor = {n: p.detach().clone() for n, p in net.named_parameters() if n in fisher}
-    def to(self, device): # where the student is
+    def to(self,
+           device,                      # where the student is
+          ):
         "Move the Fisher and the anchor to `device` (once, not every step)."
         self.fisher, self.anchor = ({n: v.to(device) for n, v in d.items()} for d in (self.fisher, self.anchor)); return self
     def state_dict(self) -> dict: return dict(fisher=self.fisher, anchor=self.anchor)
     def load_state_dict(self, d: dict): self.fisher, self.anchor = dict(d['fisher']), dict(d['anchor'])  # a state_dict
 
 # %% ../nbs/05b_continual.ipynb #1b484829
-def cl_summary(acc) -> dict: # (T, T) accuracies: acc[i][j] on task j's test rows after training task i
+def cl_summary(acc,                     # (T, T) accuracies: acc[i][j] on task j's test rows after training task i
+              ) -> dict:
     "Average accuracy after the last task, forgetting and backward transfer."
     a = np.asarray(acc, dtype=float); T = len(a)
     f = [a[j:T - 1, j].max() - a[T - 1, j] for j in range(T - 1)]
@@ -367,7 +391,18 @@ _TRAINER = inspect.signature(Trainer).parameters   # the Trainer's defaults, for
 
 class _ContinualRun:
     "One continual run between tasks: tasks, hooks, accuracies, history and counters (`cl_state.pt` holds them)."
-    def __init__(self, net, method, data, out_dir, teacher, train, seed, resume, fit, cl): # see fit_continual; cl: the checked section
+    def __init__(self,
+                 net,                   # the student
+                 method,                # the method
+                 data,                  # the full data
+                 out_dir,               # run folder
+                 teacher,               # teacher or None
+                 train,                 # the train section
+                 seed,                  # the run seed
+                 resume,                # resume from the last task
+                 fit,                   # the fitter (see fit_continual)
+                 cl,                    # the checked cl section
+                ):
         store_attr()
         C, sc = data.info.num_classes, cl['scenario']
         self.order = class_order(C, seed, cl['order']); self.tasks = task_classes(self.order, cl['num_tasks'])
@@ -385,7 +420,9 @@ class _ContinualRun:
 
 # %% ../nbs/05b_continual.ipynb #47316dd8
 @patch
-def fit_task(self: _ContinualRun, t: int): # the task
+def fit_task(self: _ContinualRun,
+             t: int,                    # the task
+            ):
     "Train task t with the fitter and the hooks, then settle the reservoir and consolidate EWC; returns the fitter's result."
     seed_everything(self.seed * 1000 + t)
     sc, info = self.cl['scenario'], self.data.info
@@ -405,7 +442,9 @@ def fit_task(self: _ContinualRun, t: int): # the task
 
 # %% ../nbs/05b_continual.ipynb #ce567f17
 @patch
-def evaluate(self: _ContinualRun, i: int) -> list: # the last task trained
+def evaluate(self: _ContinualRun,
+             i: int,                    # the last task trained
+            ) -> list:
     "(T, K): every exit's accuracy on each task's test rows, masked as the scenario evaluates them after task i."
     info = self.data.info; C = info.num_classes
     M, to = allowed_classes(self.tasks, i, C, self.cl['scenario']), class_task(self.tasks, C)
@@ -413,7 +452,10 @@ def evaluate(self: _ContinualRun, i: int) -> list: # the last task trained
                                  mean=info.mean, std=info.std, batch_size=self.ebs) for task in self.tasks]
 
 @patch
-def after_task(self: _ContinualRun, t: int, r): # the task just trained; the fitter's result (a Trainer or a FitResult)
+def after_task(self: _ContinualRun,
+               t: int,                  # the task just trained
+               r,                       # the fitter's result (a Trainer or a FitResult)
+              ):
     "Evaluate, then write checkpoint_best.pt (the last Trainer's state, these weights) and cl_state.pt atomically."
     self.acc.append(self.evaluate(t)); self.rows.append(task_rows(self.data.train, self.tasks[t]))
     self.history += [dict(rec, task=t) for rec in r.history]
@@ -433,7 +475,9 @@ def state(self: _ContinualRun) -> dict:
                 replay=self.replay.state_dict() if self.replay else None, ewc=self.ewc.state_dict() if self.ewc else None)
 
 @patch
-def load(self: _ContinualRun, path): # a cl_state.pt
+def load(self: _ContinualRun,
+         path,                          # a cl_state.pt
+        ):
     "Restore the run after its last finished task; a file of another run (tasks, seed, settings) is an error."
     d = torch.load(path, map_location='cpu', weights_only=True)
     bad = [f"{k}: saved {d['meta'].get(k)!r}, requested {v!r}" for k, v in self.meta.items() if d['meta'].get(k) != v]

@@ -23,7 +23,11 @@ import safekd
 # %% ../nbs/00_core.ipynb #d92e5f78
 class UnknownKeyError(KeyError, ValueError):
     "A `KeyError` (and `ValueError`: a bad value was given) whose message names the bad key and lists the valid ones."
-    def __init__(self, what: str, key, valid: Iterable): # what the key names; the bad key; the valid keys
+    def __init__(self,
+                 what: str,             # what the key names
+                 key,                   # the bad key
+                 valid: Iterable,       # the valid keys
+                ):
         super().__init__(key)
         self.msg = f"unknown {what} {key!r}; valid: {', '.join(sorted(map(str, valid)))}"
     def __str__(self): return self.msg
@@ -31,10 +35,15 @@ class UnknownKeyError(KeyError, ValueError):
 # %% ../nbs/00_core.ipynb #9afa4dba
 class Registry:
     "A named mapping from string keys to callables, filled by a `register` decorator."
-    def __init__(self, name: str): # what the registry holds, used in error messages
+    def __init__(self,
+                 name: str,             # what the registry holds, used in error messages
+                ):
         self.name, self._items = name, {}
 
-    def register(self, key: str | None = None, **meta): # key defaults to the function's name; meta is stored beside it
+    def register(self,
+                 key: str | None = None,  # key defaults to the function's name
+                 **meta,                  # meta is stored beside it
+                ):
         "Decorator storing `fn` under `key`; a taken key raises, unless `fn` has the taken entry's `__qualname__` (it replaces it)."
         def deco(fn):
             k = key or fn.__name__
@@ -56,7 +65,10 @@ class Registry:
     def __repr__(self): return f"Registry({self.name!r}: {', '.join(self._items)})"
 
 # %% ../nbs/00_core.ipynb #0e8c5cbf
-def check_choice(value, choices: Iterable, what: str): # the value given, the valid ones, what it names
+def check_choice(value,                 # the value given
+                 choices: Iterable,     # the valid ones
+                 what: str,             # what it names (for the message)
+                ):
     "Raise `ValueError` naming `value` and the valid `choices` unless `value` is one of them."
     choices = list(choices)
     if value not in choices:
@@ -64,19 +76,24 @@ def check_choice(value, choices: Iterable, what: str): # the value given, the va
     return value
 
 # %% ../nbs/00_core.ipynb #4fab45dd
-def seed_everything(seed: int): # the run's seed
+def seed_everything(seed: int,          # the run's seed
+                   ):
     "Seed Python, NumPy and torch (all devices) from one integer."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     os.environ['PYTHONHASHSEED'] = str(seed)
     return seed
 
-def worker_init_fn(worker_id: int): # DataLoader passes the worker index
+def worker_init_fn(worker_id: int,      # DataLoader passes the worker index
+                  ):
     "Seed NumPy and `random` in a DataLoader worker from torch's per-worker seed."
     s = torch.initial_seed() % 2**32
     np.random.seed(s); random.seed(s)
 
 # %% ../nbs/00_core.ipynb #a2222998
-def atomic_write(path, write: Callable, mode: str = 'wb'): # target path; `write(f)` fills the open file; file mode
+def atomic_write(path,                  # target path
+                 write: Callable,       # `write(f)` fills the open file
+                 mode: str = 'wb',      # file mode
+                ):
     "Write `path` through `write(f)` on a temporary sibling file, fsync it, then rename it into place."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
@@ -89,11 +106,14 @@ def atomic_write(path, write: Callable, mode: str = 'wb'): # target path; `write
     return path
 
 # %% ../nbs/00_core.ipynb #072b1cbf
-def atomic_write_text(path, text: str): # target path; the text
+def atomic_write_text(path,             # target path
+                      text: str,        # the text
+                     ):
     "Atomically write a text file."
     return atomic_write(path, lambda f: f.write(text), mode='w')
 
-def jsonable(v):
+def jsonable(v,  # a value: nested dicts, lists and tuples of numbers, strings, arrays and tensors
+            ):  # the same structure, strict-JSON serialisable
     "`v` with NumPy/torch values as Python ones and non-finite floats as 'inf', '-inf' or None (strict JSON), recursively."
     if isinstance(v, (np.ndarray, np.generic, torch.Tensor)): v = v.tolist()
     if isinstance(v, float) and not math.isfinite(v): return None if v != v else ('inf' if v > 0 else '-inf')
@@ -101,11 +121,16 @@ def jsonable(v):
     if isinstance(v, (list, tuple)): return [jsonable(x) for x in v]
     return v
 
-def atomic_write_json(path, obj, indent: int = 2): # target path; a JSON-serialisable object; indentation
+def atomic_write_json(path,             # target path
+                      obj,              # a JSON-serialisable object
+                      indent: int = 2,  # indentation
+                     ):
     "Atomically write `obj` as strict JSON (NumPy and torch values converted, infinities as 'inf', NaN as null)."
     return atomic_write_text(path, json.dumps(jsonable(obj), indent=indent, default=_json_default, allow_nan=False) + '\n')
 
-def atomic_torch_save(obj, path): # what to save; target path
+def atomic_torch_save(obj,              # what to save
+                      path,             # target path
+                     ):
     "Atomically `torch.save` an object."
     return atomic_write(path, lambda f: torch.save(obj, f))
 
@@ -116,7 +141,8 @@ def _json_default(o):
     raise TypeError(f"cannot serialise {type(o).__name__} to JSON")
 
 # %% ../nbs/00_core.ipynb #0975e96d
-def array_hash(*arrays) -> str: # NumPy arrays or tensors, hashed in order
+def array_hash(*arrays,                 # NumPy arrays or tensors, hashed in order
+              ) -> str:
     "Short SHA-256 of the arrays' dtypes, shapes and bytes."
     h = hashlib.sha256()
     for a in arrays:
@@ -125,7 +151,8 @@ def array_hash(*arrays) -> str: # NumPy arrays or tensors, hashed in order
     return h.hexdigest()[:16]
 
 # %% ../nbs/00_core.ipynb #7ebdf2ae
-def get_logger(name: str = 'safekd'): # a child name such as 'safekd.data'
+def get_logger(name: str = 'safekd',    # a child name such as 'safekd.data'
+              ):
     "The `safekd` logger (or a child of it), with one stderr handler on the root `safekd` logger."
     root = logging.getLogger('safekd')
     if not root.handlers:
@@ -135,7 +162,8 @@ def get_logger(name: str = 'safekd'): # a child name such as 'safekd.data'
     return logging.getLogger(name)
 
 # %% ../nbs/00_core.ipynb #4a7cf26c
-def git_commit(path='.') -> dict: # a folder inside the repository
+def git_commit(path='.',                # a folder inside the repository
+              ) -> dict:
     "The current git commit of `path` and whether the tree has uncommitted changes (None outside a repo)."
     run = lambda *a: subprocess.run(['git', *a], cwd=path, capture_output=True, text=True, timeout=10)
     try: r = run('rev-parse', 'HEAD')
@@ -143,7 +171,8 @@ def git_commit(path='.') -> dict: # a folder inside the repository
     if r.returncode: return dict(commit=None, dirty=None)
     return dict(commit=r.stdout.strip(), dirty=bool(run('status', '--porcelain', '--untracked-files=no').stdout.strip()))
 
-def device_name(device=None) -> str: # a torch device, or None for the default (CUDA if present)
+def device_name(device=None,            # a torch device, or None for the default (CUDA if present)
+               ) -> str:
     "A readable name of the device: the GPU's name, or the CPU model."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     if device.type == 'cuda': return torch.cuda.get_device_name(device)
@@ -151,7 +180,9 @@ def device_name(device=None) -> str: # a torch device, or None for the default (
     except (OSError, StopIteration): return platform.processor() or 'cpu'
 
 # %% ../nbs/00_core.ipynb #ba836d3e
-def env_info(device=None, path='.') -> dict: # the device used; a folder inside the repository
+def env_info(device=None,               # the device used
+             path='.',                  # a folder inside the repository
+            ) -> dict:
     "Versions, device, thread count and git commit, for `env.json` files and benchmark records."
     return dict(safekd=safekd.__version__, torch=torch.__version__, torchvision=torchvision.__version__,
                 numpy=np.__version__, python=platform.python_version(), platform=platform.platform(),

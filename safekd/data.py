@@ -57,12 +57,16 @@ class Split:
         self._on = {}
     def __len__(self): return len(self.y)
     def __repr__(self): return f"Split(x={_desc(self.x)}, y={_desc(self.y)})"
-    def to(self, device='cpu') -> tuple: # where the tensors should live
+    def to(self,
+           device='cpu',                # where the tensors should live
+          ) -> tuple:
         "`(x, y)` on `device`, copied there on the first call and cached."
         k = str(torch.device(device))
         if k not in self._on: self._on[k] = (self.x.to(k), self.y.to(k))
         return self._on[k]
-    def subset(self, idx) -> 'Split': # row indices
+    def subset(self,
+               idx,                     # row indices
+              ) -> 'Split':
         "A new `Split` holding rows `idx`."
         idx = torch.from_numpy(np.asarray(idx, dtype=np.int64))
         return Split(self.x[idx], self.y[idx])
@@ -81,7 +85,8 @@ class Data:
     split_file: Path   # JSON holding the indices of train / val / cal
 
 # %% ../nbs/01_data.ipynb #6258bd70
-def data_roots(data_dir=None) -> list[Path]: # explicit data folder; None means ./data
+def data_roots(data_dir=None,           # explicit data folder; None means ./data
+              ) -> list[Path]:
     "The folders searched for datasets, in order, without duplicates."
     repo = Path(safekd.__file__).resolve().parent.parent
     env = [Path(p) for p in os.environ.get('SAFEKD_DATA', '').split(os.pathsep) if p]
@@ -108,7 +113,12 @@ def _candidates(roots, subdirs): # search folders; sub-folders to try in each
     return list(dict.fromkeys(Path(os.path.abspath(Path(r)/s)) for r in roots for s in subdirs))
 
 # %% ../nbs/01_data.ipynb #1b86f47c
-def locate(name: str, layout: Layout, roots, download: bool = False, tried=()) -> Path: # dataset key; its layout; search folders; may download; paths already tried
+def locate(name: str,                   # dataset key
+           layout: Layout,              # its layout
+           roots,                       # search folders
+           download: bool = False,      # may download
+           tried=(),                    # paths already tried
+          ) -> Path:
     "The first folder under `roots` holding `name`'s files, downloading into `roots[0]` if allowed, else `FileNotFoundError`."
     tried = list(tried)
     for f in _candidates(roots, layout.subdirs):
@@ -132,13 +142,20 @@ def list_datasets() -> list[str]:
     "Names of the registered datasets."
     return DATASETS.keys()
 
-def search_paths(name: str, data_dir=None) -> list[Path]: # dataset key; explicit data folder or None
+def search_paths(name: str,             # dataset key
+                 data_dir=None,         # explicit data folder or None
+                ) -> list[Path]:
     "Every folder `load_data(name, data_dir)` looks in for the raw files, in order."
     layout = DATASETS[name].registry_meta.get('layout')
     return _candidates(data_roots(data_dir), layout.subdirs) if layout else []
 
 # %% ../nbs/01_data.ipynb #efa76f68
-def spirals(n: int, k: int, rng: np.random.Generator, turns: float = 1.75, noise: float = 0.06): # points per arm; arms (classes); NumPy generator; turns per arm; noise std
+def spirals(n: int,                     # points per arm
+            k: int,                     # arms (classes)
+            rng: np.random.Generator,   # NumPy generator
+            turns: float = 1.75,        # turns per arm
+            noise: float = 0.06,        # noise std
+           ):
     "`k` interleaved noisy spiral arms, `n` points each: float32 (n*k, 2) points and int64 labels."
     r = np.sqrt(rng.uniform(0.02, 1, size=(k, n)))
     theta = 2*np.pi*turns*r + 2*np.pi*np.arange(k)[:, None]/k
@@ -147,7 +164,10 @@ def spirals(n: int, k: int, rng: np.random.Generator, turns: float = 1.75, noise
 
 # %% ../nbs/01_data.ipynb #dbf4636f
 @DATASETS.register(inputs='vector')      # vectors, not images: image backbones cannot take them
-def toy2d(roots=(), download=True, image_size=None): # search folders, may download, image side: all unused
+def toy2d(roots=(),                     # search folders (unused)
+          download=True,                # may download (unused)
+          image_size=None,              # image side (unused)
+         ):
     "Four interleaved noisy spirals: 6000 train / 2000 test float32 points from a fixed generator (seed 1234)."
     rng = np.random.default_rng(1234)
     (xtr, ytr), (xte, yte) = spirals(1500, 4, rng), spirals(500, 4, rng)
@@ -156,7 +176,8 @@ def toy2d(roots=(), download=True, image_size=None): # search folders, may downl
     return info, Split(xtr, ytr), Split(xte, yte)
 
 # %% ../nbs/01_data.ipynb #9c74308b
-def read_idx(path) -> np.ndarray: # an idx file; gzip-compressed when its name ends in .gz
+def read_idx(path,                      # an idx file; gzip-compressed when its name ends in .gz
+            ) -> np.ndarray:
     "Read a uint8 idx file (the MNIST format) into a NumPy array, checking its header against its length."
     with (gzip.open if str(path).endswith('.gz') else open)(path, 'rb') as f: b = f.read()
     if len(b) < 4 or b[:3] != b'\0\0\x08': raise ValueError(f"{path}: not a uint8 idx file")
@@ -188,14 +209,19 @@ def _idx_split(folder, which: str, n: int) -> Split: # folder; 'train' or 'test'
     return Split(torch.from_numpy(x)[:, None], torch.from_numpy(y.astype(np.int64)))
 
 @DATASETS.register(layout=_FMNIST)
-def fashion_mnist(roots, download=True, image_size=None): # search folders; may download; unused (see load_data)
+def fashion_mnist(roots,                # search folders
+                  download=True,        # may download
+                  image_size=None,      # unused (see load_data)
+                 ):
     "Fashion-MNIST from idx files (gz or raw): 60000 train / 10000 test 1x28x28 images, 10 classes."
     f = locate('fashion_mnist', _FMNIST, roots, download)
     info = DataInfo('fashion_mnist', 10, 1, (1, 28, 28), list(tvd.FashionMNIST.classes), (0.2860,), (0.3530,), f"{f} (idx files)")
     return info, _idx_split(f, 'train', 60000), _idx_split(f, 'test', 10000)
 
 # %% ../nbs/01_data.ipynb #d4e2c9a7
-def md5_mismatches(folder, listing) -> list[str]: # folder; torchvision's [[file, md5], ...]
+def md5_mismatches(folder,              # folder
+                   listing,             # torchvision's [[file, md5], ...]
+                  ) -> list[str]:
     "Names in `listing` whose file in `folder` has a different md5."
     return [n for n, m in listing if hashlib.md5((Path(folder)/n).read_bytes()).hexdigest() != m]
 
@@ -229,7 +255,10 @@ _CIFAR100 = Layout(('cifar-100-python', 'cifar100/cifar-100-python', 'cifar100',
 
 # %% ../nbs/01_data.ipynb #ed85cddd
 @DATASETS.register(layout=_CIFAR10)
-def cifar10(roots, download=True, image_size=None): # search folders; may download; unused (see load_data)
+def cifar10(roots,                      # search folders
+            download=True,              # may download
+            image_size=None,            # unused (see load_data)
+           ):
     "CIFAR-10 from torchvision's python pickles: 50000 train / 10000 test 3x32x32 images, 10 classes."
     f = locate('cifar10', _CIFAR10, roots, download)
     tr = _cifar_split('cifar10', f, [n for n, _ in tvd.CIFAR10.train_list], 'labels', 50000)
@@ -239,7 +268,10 @@ def cifar10(roots, download=True, image_size=None): # search folders; may downlo
     return info, tr, te
 
 @DATASETS.register(layout=_CIFAR100)
-def cifar100(roots, download=True, image_size=None): # search folders; may download; unused (see load_data)
+def cifar100(roots,                     # search folders
+             download=True,             # may download
+             image_size=None,           # unused (see load_data)
+            ):
     "CIFAR-100 (fine labels) from torchvision's python pickles: 50000 train / 10000 test 3x32x32 images, 100 classes."
     f = locate('cifar100', _CIFAR100, roots, download)
     tr, te = (_cifar_split('cifar100', f, [s], 'fine_labels', n) for s, n in (('train', 50000), ('test', 10000)))
@@ -248,7 +280,9 @@ def cifar100(roots, download=True, image_size=None): # search folders; may downl
     return info, tr, te
 
 # %% ../nbs/01_data.ipynb #6508dd58
-def channel_stats(x: torch.Tensor, chunk: int = 2048) -> tuple[tuple, tuple]: # uint8 images (N, C, H, W); images per chunk
+def channel_stats(x: torch.Tensor,      # uint8 images (N, C, H, W)
+                  chunk: int = 2048,    # images per chunk
+                 ) -> tuple[tuple, tuple]:
     "Per-channel mean and std of uint8 images in [0, 1]-pixel units, over all pixels (float64, chunked), to 4 decimals."
     s = torch.zeros(x.shape[1], dtype=torch.float64); s2 = torch.zeros_like(s)
     for c in x.split(chunk):
@@ -271,7 +305,10 @@ _STL10 = Layout(('stl10_binary', 'stl10/stl10_binary', 'stl10', '.'),
     "stl10_binary.tar.gz so that <root>/stl10_binary/train_X.bin exists")
 
 @DATASETS.register(layout=_STL10)
-def stl10(roots, download=True, image_size=None): # search folders; may download; unused (see load_data)
+def stl10(roots,                        # search folders
+          download=True,                # may download
+          image_size=None,              # unused (see load_data)
+         ):
     "STL-10 labelled part: 5000 train / 8000 test 3x96x96 images, 10 classes; mean/std from the train split."
     f = locate('stl10', _STL10, roots, download)
     tr, te = _stl_split(f, 'train', 5000), _stl_split(f, 'test', 8000)
@@ -279,7 +316,9 @@ def stl10(roots, download=True, image_size=None): # search folders; may download
     return DataInfo('stl10', 10, 3, (3, 96, 96), classes, *channel_stats(tr.x), f"{f} (binary files)"), tr, te
 
 # %% ../nbs/01_data.ipynb #e83a7600
-def decode_images(ds, size: int) -> Split: # a dataset yielding (PIL image, label); output side
+def decode_images(ds,                   # a dataset yielding (PIL image, label)
+                  size: int,            # output side
+                 ) -> Split:
     "Decode every image once with PIL, resize it to `size` x `size` (bilinear, no crop) and stack into a uint8 `Split`."
     xs, ys = [], []
     for i in range(len(ds)):
@@ -295,7 +334,10 @@ def _writable(roots): # search folders
         except OSError: continue
         if os.access(Path(r)/'cache', os.W_OK): return Path(r)
 
-def cached(fname: str, roots, build: Callable) -> tuple[dict, Path | None]: # file name under <root>/cache; search folders; build() -> dict of tensors, lists, str
+def cached(fname: str,                  # file name under <root>/cache
+           roots,                       # search folders
+           build: Callable,             # build() -> dict of tensors, lists, str
+          ) -> tuple[dict, Path | None]:
     "Load `<root>/cache/<fname>` from the first root holding it, else `build()` it and save it atomically in the first writable root."
     for r in roots:
         if (p := Path(r)/'cache'/fname).is_file(): return torch.load(p, weights_only=True), p
@@ -338,17 +380,26 @@ _AIRCRAFT = _tv_layout(tvd.FGVCAircraft, 'fgvc-aircraft-2013b', 'aircraft')
 
 # %% ../nbs/01_data.ipynb #e7c0e616
 @DATASETS.register(layout=_PETS)
-def pets(roots, download=True, image_size=None): # search folders; may download; image side (default 224)
+def pets(roots,                         # search folders
+         download=True,                 # may download
+         image_size=None,               # image side (default 224)
+        ):
     "Oxford-IIIT Pet, 37 breeds: official trainval (3680) for training, test (3669) for testing."
     return _torchvision_set('pets', _PETS, tvd.OxfordIIITPet, ('trainval',), 'test', roots, download, image_size)
 
 @DATASETS.register(layout=_FLOWERS)
-def flowers102(roots, download=True, image_size=None): # search folders; may download; image side (default 224)
+def flowers102(roots,                   # search folders
+               download=True,           # may download
+               image_size=None,         # image side (default 224)
+              ):
     "Oxford Flowers-102: official train+val (2040) for training, test (6149) for testing."
     return _torchvision_set('flowers102', _FLOWERS, tvd.Flowers102, ('train', 'val'), 'test', roots, download, image_size)
 
 @DATASETS.register(layout=_AIRCRAFT)
-def aircraft(roots, download=True, image_size=None): # search folders; may download; image side (default 224)
+def aircraft(roots,                     # search folders
+             download=True,             # may download
+             image_size=None,           # image side (default 224)
+            ):
     "FGVC-Aircraft, 100 variants: official trainval (6667) for training, test (3333) for testing."
     return _torchvision_set('aircraft', _AIRCRAFT, tvd.FGVCAircraft, ('trainval',), 'test', roots, download, image_size)
 
@@ -371,7 +422,10 @@ def _tree_hash(tr: Path, te: Path) -> str: # training and test folders
 
 # %% ../nbs/01_data.ipynb #87349c3c
 @DATASETS.register(layout=_IMAGEFOLDER)
-def imagefolder(roots, download=True, image_size=None): # search folders; unused (nothing to download); image side (default 224)
+def imagefolder(roots,                  # search folders
+                download=True,          # unused (nothing to download)
+                image_size=None,        # image side (default 224)
+               ):
     "Any ImageFolder tree at <root>/imagefolder/: train/<class>/* for training, test/ (or val/) for testing."
     size, folder = image_size or 224, locate('imagefolder', _IMAGEFOLDER, roots, download=False)
     tr, te = _image_tree(folder)
@@ -388,7 +442,10 @@ def imagefolder(roots, download=True, image_size=None): # search folders; unused
     return info, Split(d['x_train'], d['y_train']), Split(d['x_test'], d['y_test'])
 
 # %% ../nbs/01_data.ipynb #a722f9f8
-def resize_images(x: torch.Tensor, size: int, chunk: int = 1024) -> torch.Tensor: # uint8 (N, C, H, W); output side; images per chunk
+def resize_images(x: torch.Tensor,      # uint8 (N, C, H, W)
+                  size: int,            # output side
+                  chunk: int = 1024,    # images per chunk
+                 ) -> torch.Tensor:
     "Resize uint8 images to `size` x `size` (bilinear, antialiased), chunk by chunk so float copies stay small."
     if tuple(x.shape[-2:]) == (size, size): return x
     f = lambda c: F.interpolate(c.float(), size=(size, size), mode='bilinear', antialias=True, align_corners=False)
@@ -402,7 +459,11 @@ def _fit_size(info: DataInfo, train: Split, test: Split, size: int | None): # lo
     return info, Split(resize_images(train.x, size), train.y), Split(resize_images(test.x, size), test.y)
 
 # %% ../nbs/01_data.ipynb #446768ac
-def split_indices(n: int, val_frac: float, cal_frac: float, seed: int) -> dict: # source train size; val fraction; cal fraction; split seed
+def split_indices(n: int,               # source train size
+                  val_frac: float,      # val fraction
+                  cal_frac: float,      # cal fraction
+                  seed: int,            # split seed
+                 ) -> dict:
     "Disjoint sorted int64 `train`/`val`/`cal` index arrays covering `range(n)`, from a seeded permutation."
     n_val, n_cal = round(val_frac*n), round(cal_frac*n)
     if min(n_val, n_cal) < 0 or n_val + n_cal >= n: raise ValueError(f"val_frac={val_frac} and cal_frac={cal_frac} leave no training data out of {n}")
@@ -412,7 +473,13 @@ def split_indices(n: int, val_frac: float, cal_frac: float, seed: int) -> dict: 
 # %% ../nbs/01_data.ipynb #dfd54e38
 def _split_hash(idx: dict) -> str: return array_hash(*(np.asarray(idx[k], dtype=np.int64) for k in ('train', 'val', 'cal')))
 
-def load_split(path, name: str, n: int, seed: int, val_frac: float, cal_frac: float) -> dict: # JSON file; dataset key; source train size; split seed; val fraction; cal fraction
+def load_split(path,                    # JSON file
+               name: str,               # dataset key
+               n: int,                  # source train size
+               seed: int,               # split seed
+               val_frac: float,         # val fraction
+               cal_frac: float,         # cal fraction
+              ) -> dict:
     "The split stored at `path` if present (checked against the request), else a new one written there atomically."
     path, want = Path(path), dict(name=name, seed=seed, val_frac=val_frac, cal_frac=cal_frac, source_size=n)
     if not path.exists():
@@ -429,7 +496,15 @@ def load_split(path, name: str, n: int, seed: int, val_frac: float, cal_frac: fl
     return idx
 
 # %% ../nbs/01_data.ipynb #f43180cc
-def load_data(name: str, data_dir=None, *, seed: int = 0, val_frac: float = 0.1, cal_frac: float = 0.1, download: bool = True, image_size: int | None = None) -> Data: # dataset key; data folder (None: ./data); split seed; val fraction; cal fraction; may download; image side
+def load_data(name: str,                      # dataset key
+              data_dir=None,                  # data folder (None: ./data)
+              *,
+              seed: int = 0,                  # split seed
+              val_frac: float = 0.1,          # val fraction
+              cal_frac: float = 0.1,          # cal fraction
+              download: bool = True,          # may download
+              image_size: int | None = None,  # image side
+             ) -> Data:
     "Load dataset `name` offline first, carve val and cal from its train split by a saved seeded split, and return `Data`."
     loader, roots = DATASETS[name], data_roots(data_dir)
     info, train, test = _fit_size(*loader(roots, download=download, image_size=image_size), image_size)
@@ -438,7 +513,10 @@ def load_data(name: str, data_dir=None, *, seed: int = 0, val_frac: float = 0.1,
     return Data(info, *(train.subset(idx[k]) for k in ('train', 'val', 'cal')), test, path)
 
 # %% ../nbs/01_data.ipynb #7739c8ff
-def normalise(x: torch.Tensor, mean=None, std=None) -> torch.Tensor: # batch (B, C, ...) uint8 or float; per-channel mean (None: 0); per-channel std (None: 1)
+def normalise(x: torch.Tensor,          # batch (B, C, ...) uint8 or float
+              mean=None,                # per-channel mean (None: 0)
+              std=None,                 # per-channel std (None: 1)
+             ) -> torch.Tensor:
     "float32 `(x/255 - mean)/std` per channel (dim 1) for uint8 `x`; float `x` is not divided by 255."
     x = x.float()/255 if x.dtype == torch.uint8 else x.float()
     shape = (1, -1) + (1,)*(x.ndim - 2)
@@ -452,7 +530,10 @@ def _reflect(i: torch.Tensor, n: int) -> torch.Tensor: # indices in [-(n-1), 2n-
     i = i.abs()
     return torch.where(i >= n, 2*(n - 1) - i, i)
 
-def crop_flip(x: torch.Tensor, generator=None, pad: int | None = None) -> torch.Tensor: # images (B, C, H, W), any dtype; torch.Generator for the draws; padding (None: min(H, W)//8)
+def crop_flip(x: torch.Tensor,          # images (B, C, H, W), any dtype
+              generator=None,           # torch.Generator for the draws
+              pad: int | None = None,   # padding (None: min(H, W)//8)
+             ) -> torch.Tensor:
     "Random crop of the reflect-padded images back to their size, then a horizontal flip with p=1/2; one gather on x's device."
     B, C, H, W = x.shape; p = min(H, W)//8 if pad is None else pad
     g, dev = (generator.device if generator is not None else 'cpu'), x.device
@@ -482,18 +563,33 @@ AUGMENTS.register('none')(lambda x, g: x)
 AUGMENTS.register('crop_flip')(lambda x, g: crop_flip(x, g))
 AUGMENTS.register('randaugment')(lambda x, g: rand_augment(crop_flip(x, g), g))
 
-def augment_key(augment) -> str: # a `train.augment` value: true, false or a key of AUGMENTS
+def augment_key(augment,                # a `train.augment` value: true, false or a key of AUGMENTS
+               ) -> str:
     "The AUGMENTS key of an augment setting (true: 'crop_flip', false/None: 'none'); anything else is an error naming the choices."
     if augment is True: return 'crop_flip'
     if augment is False or augment is None: return 'none'
     return check_choice(augment, AUGMENTS.keys(), 'augment')
 
 # %% ../nbs/01_data.ipynb #e5510eb2
-def num_batches(n: int, batch_size: int, drop_last: bool = False) -> int: # samples; batch size; drop the last partial batch
+def num_batches(n: int,                   # samples
+                batch_size: int,          # batch size
+                drop_last: bool = False,  # drop the last partial batch
+               ) -> int:
     "How many batches `batches` yields for `n` samples."
     return n//batch_size if drop_last else -(-n//batch_size)
 
-def batches(split: Split, batch_size: int, *, shuffle: bool = False, augment: bool | str = False, device='cpu', mean=None, std=None, generator=None, drop_last: bool = False, with_index: bool = False): # data; batch size; permute each epoch; true/false or a key of AUGMENTS (images only); where to compute; per-channel mean; per-channel std; torch.Generator for order and augmentation; drop the last partial batch; also yield the row indices
+def batches(split: Split,                 # data
+            batch_size: int,              # batch size
+            *,
+            shuffle: bool = False,        # permute each epoch
+            augment: bool | str = False,  # true/false or a key of AUGMENTS (images only)
+            device='cpu',                 # where to compute
+            mean=None,                    # per-channel mean
+            std=None,                     # per-channel std
+            generator=None,               # torch.Generator for order and augmentation
+            drop_last: bool = False,      # drop the last partial batch
+            with_index: bool = False,     # also yield the row indices
+           ):
     "Yield normalised float32 `(x, y)` (or `(x, y, idx)`) batches on `device`; order and augmentation (images only) are drawn from `generator`."
     x, y = split.to(device); aug = AUGMENTS[augment_key(augment)]
     g = generator.device if generator is not None else 'cpu'

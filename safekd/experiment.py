@@ -51,7 +51,10 @@ from .continual import check_continual, fit_continual
 # %% ../nbs/08_experiment.ipynb #915b5076
 OPEN_SECTIONS = ('method_args', 'options', 'loss_args')  # sections whose keys are checked elsewhere (build_method, calibrate, calibration_loss)
 
-def merge_config(base: dict, over: dict, where: str = '') -> dict: # the config so far; what to apply; dotted path for errors
+def merge_config(base: dict,            # the config so far
+                 over: dict,            # what to apply
+                 where: str = '',       # dotted path for errors
+                ) -> dict:
     "Recursively apply `over` to a copy of `base`; unknown keys are errors naming the valid ones."
     out = copy.deepcopy(base)
     for k, v in (over or {}).items():
@@ -64,7 +67,8 @@ def merge_config(base: dict, over: dict, where: str = '') -> dict: # the config 
         else: out[k] = v
     return out
 
-def parse_override(s: str) -> dict: # 'a.b=value', the value read as YAML
+def parse_override(s: str,              # 'a.b=value', the value read as YAML
+                  ) -> dict:
     "Turn a dotted override `train.epochs=3` into a nested dict."
     if '=' not in s: raise ValueError(f"override {s!r} must look like key.sub=value")
     key, val = s.split('=', 1)
@@ -92,7 +96,8 @@ def _yaml(path) -> dict:
 
 VECTOR_MODEL = 'mlp'  # what an image backbone key trains on a vector dataset (toy2d), as SAFE-KD trains its toy MLP
 
-def fit_model_to_inputs(cfg: dict) -> dict: # a resolved config
+def fit_model_to_inputs(cfg: dict,      # a resolved config
+                       ) -> dict:
     "On a vector dataset, train `VECTOR_MODEL` for an image backbone key (student and teacher); logged, and kept in `model_requested`."
     if DATASETS[cfg['dataset']].registry_meta.get('inputs') != 'vector': return cfg
     cfg, log = copy.deepcopy(cfg), get_logger('safekd.experiment')
@@ -133,8 +138,16 @@ def resolve_config(dataset: str | None = None,        # dataset key (None: from 
     return fit_model_to_inputs({**cfg, **{k: v for k, v in given.items() if v}})
 
 # %% ../nbs/08_experiment.ipynb #4f0308cb
-def prepare_data(dataset: str, seed: int = 0, data_dir=None, val_frac: float = 0.1, cal_frac: float = 0.1, # key; split seed; folder; fractions
-                 download: bool = True, image_size: int | None = None, max_train: int | None = None, max_eval: int | None = None) -> Data: # may download; px; subset sizes
+def prepare_data(dataset: str,                   # dataset key
+                 seed: int = 0,                  # split seed
+                 data_dir=None,                  # data folder
+                 val_frac: float = 0.1,          # validation fraction
+                 cal_frac: float = 0.1,          # calibration fraction
+                 download: bool = True,          # may download
+                 image_size: int | None = None,  # image side in px (None: native)
+                 max_train: int | None = None,   # training subset size (None: all)
+                 max_eval: int | None = None,    # val/cal/test subset size (None: all)
+                ) -> Data:
     "`load_data` plus optional subsets: the first `max_train` training and `max_eval` val/cal/test samples."
     d = load_data(dataset, data_dir, seed=seed, val_frac=val_frac, cal_frac=cal_frac, download=download, image_size=image_size)
     cut = lambda sp, n: sp if n is None or n >= len(sp) else sp.subset(torch.arange(n))
@@ -146,7 +159,8 @@ def _cl_suffix(cl: dict) -> str: # a config's cl section
     parts = [f"cl{cl['num_tasks']}"] + ([f"replay{cl['replay_ratio']:g}"] if cl['replay_ratio'] else []) + ([f"ewc{cl['lambda_ewc']:g}"] if cl['lambda_ewc'] else [])
     return '-' + '-'.join(parts + ([cl['scenario']] if cl['scenario'] != 'class' else []))
 
-def run_dir(cfg: dict) -> Path: # a resolved config
+def run_dir(cfg: dict,                  # a resolved config
+           ) -> Path:
     "The run folder of a config: <output_dir>/<dataset>/<model>/<method>[-<loss>[-<arg><value>...]][-cl<tasks>[-replay<r>][-ewc<lambda>][-task]][-<tag>]/seed_<seed>."
     a = cfg['method_args'] if cfg['method'] == 'erm' else {}
     loss, args = a.get('loss', 'ce'), ''.join(f'-{k}{v:g}' if isinstance(v, (int, float)) else f'-{k}{v}' for k, v in sorted((a.get('loss_args') or {}).items()))
@@ -175,7 +189,8 @@ def config_diff(old: dict,                       # one resolved config
 # %% ../nbs/08_experiment.ipynb #0d450a3c
 STUDENT_KEYS = ('model', 'method', 'model_requested', 'model_args', 'method_args', 'teacher', 'calibration', 'robustness', 'tag', 'resume', 'cl')  # what the student's own layers set for it alone (a continual student's teachers learn every class at once, as ASIB-CL's fine-tuned teachers do)
 
-def teacher_names(t: dict) -> list: # a config's teacher section
+def teacher_names(t: dict,              # a config's teacher section
+                 ) -> list:
     "The model keys (or name) of a teacher section as a list: `teacher.name` may be one key or a list of keys (several teachers)."
     return list(t['name']) if isinstance(t['name'], (list, tuple)) else [t['name']]
 
@@ -201,7 +216,8 @@ def teacher_configs(cfg: dict,   # the student's resolved config
 
 # %% ../nbs/08_experiment.ipynb #d1d5d166
 @contextmanager
-def run_lock(d: Path): # a run folder
+def run_lock(d: Path,                   # a run folder
+            ):
     "An exclusive lock on a run folder (a `.lock` file beside it), held while the block runs; other processes wait."
     d.parent.mkdir(parents=True, exist_ok=True)
     with open(d.parent / f'.{d.name}.lock', 'w') as f:
@@ -227,7 +243,8 @@ def resumable(d: Path,  # a run folder
 # %% ../nbs/08_experiment.ipynb #4ee91bf3
 TEACHERS = Registry('teacher')
 
-def teacher_kind(t: dict) -> str: # a config's teacher section
+def teacher_kind(t: dict,               # a config's teacher section
+                ) -> str:
     "The `TEACHERS` key of a teacher section: 'ckpt'/'ckpts' with one checkpoint or a list, 'run'/'runs' for one model key or a list, else its name."
     if t['ckpt']: return _teacher_list(t['ckpt'], 'teacher.ckpt', 'ckpts') if isinstance(t['ckpt'], (list, tuple)) else 'ckpt'
     if isinstance(t['name'], (list, tuple)):
@@ -247,25 +264,46 @@ def build_teacher(cfg: dict,        # the student's resolved config
     "The teacher a config asks for, from its `TEACHERS` entry."
     return TEACHERS[teacher_kind(cfg['teacher'])](cfg, net)
 
-def needs_teacher_run(cfg: dict) -> bool: # a resolved config
+def needs_teacher_run(cfg: dict,        # a resolved config
+                     ) -> bool:
     "True when the run distils from a trained teacher run (its method needs a teacher and the teacher is a model key)."
     return METHODS[cfg['method']].needs_teacher and teacher_kind(cfg['teacher']) in ('run', 'runs')
 
 # %% ../nbs/08_experiment.ipynb #8f6bab78
 @TEACHERS.register('none')
-def no_teacher(cfg, net): raise ValueError(f"method {cfg['method']!r} needs a teacher: set teacher.name (--teacher) to a model key, 'self' or 'ema'")
+def no_teacher(cfg: dict,  # the student's resolved config
+               net,        # the student network
+              ):
+    "No teacher where the method needs one: an error naming the settings."
+    raise ValueError(f"method {cfg['method']!r} needs a teacher: set teacher.name (--teacher) to a model key, 'self' or 'ema'")
 
 @TEACHERS.register('self')
-def self_teacher(cfg, net): return SelfTeacher()
+def self_teacher(cfg: dict,  # the student's resolved config
+                 net,        # the student network
+                ):
+    "Teacher kind 'self': the student's own final exit."
+    return SelfTeacher()
 
 @TEACHERS.register('ema')
-def ema_teacher(cfg, net): return EMATeacher(net, cfg['teacher']['ema_decay'])
+def ema_teacher(cfg: dict,  # the student's resolved config
+                net,        # the student network
+               ):
+    "Teacher kind 'ema': an EMA copy of the student."
+    return EMATeacher(net, cfg['teacher']['ema_decay'])
 
 @TEACHERS.register('ckpt')
-def ckpt_teacher(cfg, net): return FrozenTeacher(load_model(cfg['teacher']['ckpt']))
+def ckpt_teacher(cfg: dict,  # the student's resolved config
+                 net,        # the student network
+                ):
+    "Teacher kind 'ckpt': a frozen network from teacher.ckpt."
+    return FrozenTeacher(load_model(cfg['teacher']['ckpt']))
 
 @TEACHERS.register('ckpts')
-def ckpts_teacher(cfg, net): return MultiTeacher([load_model(p) for p in cfg['teacher']['ckpt']])
+def ckpts_teacher(cfg: dict,  # the student's resolved config
+                  net,        # the student network
+                 ):
+    "Teacher kind 'ckpts': the frozen networks from the teacher.ckpt list, averaged."
+    return MultiTeacher([load_model(p) for p in cfg['teacher']['ckpt']])
 
 def trained_teacher(tc: dict,  # a teacher's run config (`teacher_config`)
                    ) -> MultiExitNet: # its trained network (checkpoint_best.pt)
@@ -277,14 +315,29 @@ def trained_teacher(tc: dict,  # a teacher's run config (`teacher_config`)
     return load_model(d / 'checkpoint_best.pt')
 
 @TEACHERS.register('run')
-def run_teacher(cfg, net): return FrozenTeacher(trained_teacher(teacher_config(cfg)))
+def run_teacher(cfg: dict,  # the student's resolved config
+                net,        # the student network
+               ):
+    "Teacher kind 'run': teacher.name's own erm run (trained first unless cached)."
+    return FrozenTeacher(trained_teacher(teacher_config(cfg)))
 
 @TEACHERS.register('runs')
-def runs_teacher(cfg, net): return MultiTeacher([trained_teacher(tc) for tc in teacher_configs(cfg)])
+def runs_teacher(cfg: dict,  # the student's resolved config
+                 net,        # the student network
+                ):
+    "Teacher kind 'runs': each listed teacher's erm run, averaged."
+    return MultiTeacher([trained_teacher(tc) for tc in teacher_configs(cfg)])
 
 # %% ../nbs/08_experiment.ipynb #8ad6438d
 @torch.inference_mode()
-def exit_logits(net: MultiExitNet, split: Split, *, batch_size: int = 256, device='cpu', mean=None, std=None): # net; data; batch size; device; per-channel normalisation
+def exit_logits(net: MultiExitNet,      # the net
+                split: Split,           # a data split
+                *,
+                batch_size: int = 256,  # batch size
+                device='cpu',           # device
+                mean=None,              # per-channel mean
+                std=None,               # per-channel std
+               ):
     "Every exit's logits on a split as float32 on the CPU, with the labels: ((K, n, C), (n,))."
     was = net.training; net.eval()
     try: out = [torch.stack(net(x)).float().cpu() for x, _ in batches(split, batch_size, device=device, mean=mean, std=std)]
@@ -294,8 +347,15 @@ def exit_logits(net: MultiExitNet, split: Split, *, batch_size: int = 256, devic
 @dataclass
 class RunEval:
     "What the post-training steps share: the trained net, its data and device, and each split's exit logits."
-    net: MultiExitNet; data: Data; device: torch.device; batch_size: int; logits: dict   # logits: split -> ((K, n, C), (n,))
-    def batches(self, split: Split, batch_size: int | None = None): # a split; batch size (None: the eval batch size)
+    net: MultiExitNet       # the trained network, in eval mode
+    data: Data              # its data
+    device: torch.device    # where it runs
+    batch_size: int         # evaluation batch size
+    logits: dict            # split name -> ((K, n, C) exit logits, (n,) labels)
+    def batches(self,
+                split: Split,                   # a split
+                batch_size: int | None = None,  # batch size (None: the eval batch size)
+               ):
         return batches(split, batch_size or self.batch_size, device=self.device, mean=self.data.info.mean, std=self.data.info.std)
     @property
     def shape(self): return tuple(self.data.info.shape)
@@ -304,7 +364,12 @@ class RunEval:
     @cached_property
     def plain_flops(self): return self.net.overhead(self.shape)['backbone_flops']
 
-def run_eval(net: MultiExitNet, data: Data, device='cpu', batch_size: int = 256, splits=('val', 'cal', 'test')) -> RunEval: # trained net; data; device; batch size; splits to compute logits for
+def run_eval(net: MultiExitNet,              # trained net
+             data: Data,                     # data
+             device='cpu',                   # device
+             batch_size: int = 256,          # batch size
+             splits=('val', 'cal', 'test'),  # splits to compute logits for
+            ) -> RunEval:
     "Put the net in eval mode on `device` and compute every exit's logits on the given splits."
     net = net.to(device).eval(); info = data.info
     lg = {s: exit_logits(net, getattr(data, s), batch_size=batch_size, device=device, mean=info.mean, std=info.std) for s in splits}
@@ -349,7 +414,12 @@ def calibrate_settings(probs,                        # (K, n, C) calibration pro
     return out
 
 # %% ../nbs/08_experiment.ipynb #0787bd3b
-def early_exit_split(ev: RunEval, split: Split, thresholds, score: str = 'maxprob', temperatures=None) -> torch.Tensor: # run state; a split; K-1 thresholds; SCORES key; per-exit temperatures
+def early_exit_split(ev: RunEval,             # run state
+                     split: Split,            # a split
+                     thresholds,              # K-1 thresholds
+                     score: str = 'maxprob',  # SCORES key
+                     temperatures=None,       # per-exit temperatures
+                    ) -> torch.Tensor:
     "The exit every sample of a split takes under real early exit, on the CPU."
     ev.net.eval()
     return torch.cat([ev.net.early_exit(x, thresholds, score, temperatures)[1].cpu() for x, _ in ev.batches(split)])
@@ -373,8 +443,16 @@ def setting_report(probs,               # (K, n, C) test probabilities
                 matches_simulation=float((exit_idx == sim).double().mean()))
 
 # %% ../nbs/08_experiment.ipynb #1f756902
-def wallclock(ev: RunEval, split: Split, thresholds: dict, *, batch_sizes=(1, 256), samples: int = 128, reps: int = 3, # run state; a split; name -> K-1 thresholds; batch sizes; least images per pass; timed rounds
-              score: str = 'maxprob', temperatures=None) -> dict: # SCORES key; per-exit temperatures
+def wallclock(ev: RunEval,              # run state
+              split: Split,             # a split
+              thresholds: dict,         # name -> K-1 thresholds
+              *,
+              batch_sizes=(1, 256),     # batch sizes
+              samples: int = 128,       # least images per pass
+              reps: int = 3,            # timed rounds
+              score: str = 'maxprob',   # SCORES key
+              temperatures=None,        # per-exit temperatures
+             ) -> dict:
     "Measured speedup of real early exit over the plain backbone per threshold vector and batch size."
     out = {}
     for b in batch_sizes:
@@ -466,7 +544,11 @@ def calibration_step(ev: RunEval,                      # run state
     return dict(meta, timing=timing, settings=rows)
 
 # %% ../nbs/08_experiment.ipynb #6510a3d7
-def reliability_step(ev: RunEval, out_dir, temperatures=None, n_bins: int = 15) -> dict: # run state; run folder; per-exit temperatures; bins
+def reliability_step(ev: RunEval,        # run state
+                     out_dir,            # run folder
+                     temperatures=None,  # per-exit temperatures
+                     n_bins: int = 15,   # bins
+                    ) -> dict:
     "Per-exit calibration metrics and reliability bins on the test split; writes reliability.json."
     y, out = ev.logits['test'][1], dict(split='test', n=len(ev.data.test), exit_names=ev.net.exit_names, n_bins=n_bins)
     for name, T in _variants(temperatures):
@@ -546,9 +628,20 @@ def _monitor_rows(ev: RunEval, calibration: dict | None, clean, shifted, fractio
             if m is not None: out.append(dict(where, variant=v, delta=r['delta'], certified=r['certified'], **m))
     return out
 
-def robustness_step(ev: RunEval, out_dir, calibration: dict | None = None, *, enable: bool = False, corruptions=None, # run state; run folder; calibration_step's result; on?; names (None: all 15)
-                    severities=(1, 2, 3, 4, 5), max_samples: int | None = None, seed: int = 0, data_dir=None, # 1..5; first N test images; corruption seed; data folder (for cifar10c)
-                    monitor: bool = False, monitor_fraction: float = .1, monitor_alpha: float = .01) -> dict: # monitor_shift per shift and setting?; audited share; false-alarm probability
+def robustness_step(ev: RunEval,                      # run state
+                    out_dir,                          # run folder
+                    calibration: dict | None = None,  # calibration_step's result
+                    *,
+                    enable: bool = False,             # on?
+                    corruptions=None,                 # names (None: all 15)
+                    severities=(1, 2, 3, 4, 5),       # 1..5
+                    max_samples: int | None = None,   # first N test images
+                    seed: int = 0,                    # corruption seed
+                    data_dir=None,                    # data folder (for cifar10c)
+                    monitor: bool = False,            # monitor_shift per shift and setting?
+                    monitor_fraction: float = .1,     # audited share
+                    monitor_alpha: float = .01,       # false-alarm probability
+                   ) -> dict:
     "Exits and calibrated settings under every corruption and severity (and, with `monitor`, a monitored deployment into each); writes robustness.json."
     if not enable: return {}
     test = ev.data.test; n = min(len(test), max_samples or len(test))
@@ -601,7 +694,10 @@ def _check_calibration(info, c: dict): # DataInfo (None: not loaded yet); the ca
     _dry_calibrate(c)
 
 # %% ../nbs/08_experiment.ipynb #7863904c
-def check_post_training(info, calibration: dict, robustness: dict): # DataInfo (None: not loaded yet); the config's two sections
+def check_post_training(info,               # DataInfo (None: not loaded yet)
+                        calibration: dict,  # the config's calibration section
+                        robustness: dict,   # the config's robustness section
+                       ):
     "Fail before training on a calibration or robustness section that cannot run."
     r = robustness
     if calibration['enable']: _check_calibration(info, calibration)
@@ -629,7 +725,8 @@ def _check_teacher_count(method: str, kind: str): # a METHODS key; its teacher's
     if several and cls.needs_features and getattr(cls, 'min_teachers', 1) == 1:
         raise ValueError(f"method {method!r} distils features from one teacher; several teachers (teacher.name as a list) teach kd, dkd, safe_kd (their averaged logits) and asmb")
 
-def check_config(cfg: dict): # a resolved config
+def check_config(cfg: dict,             # a resolved config
+                ):
     "Everything about a run that can be checked without its data (method arguments, teacher, post-training sections): fails before anything trains."
     build_method(cfg['method'], cfg['model_args']['num_exits'], **cfg['method_args'])
     t = cfg['train']
@@ -645,7 +742,12 @@ def check_config(cfg: dict): # a resolved config
         if on and vector: raise ValueError(f"{what} needs image data; dataset {cfg['dataset']!r} has vector inputs")
 
 # %% ../nbs/08_experiment.ipynb #1465c620
-def exit_stats(net: MultiExitNet, test_acc: Sequence[float], val_acc: Sequence[float], shape, calibration: dict | None = None) -> dict: # trained net; accuracies; one sample's shape; calibration_step's result
+def exit_stats(net: MultiExitNet,                # trained net
+               test_acc: Sequence[float],        # test accuracy per exit
+               val_acc: Sequence[float],         # validation accuracy per exit
+               shape,                            # one sample's shape
+               calibration: dict | None = None,  # calibration_step's result
+              ) -> dict:
     "Per-exit accuracy, cumulative FLOPs and parameters of a trained net, and its calibrated settings."
     fl, n = net.exit_flops(shape), lambda m: sum(p.numel() for p in m.parameters())
     seg, head = [n(s) for s in net.segments], [n(h) for h in net.heads]
@@ -654,14 +756,16 @@ def exit_stats(net: MultiExitNet, test_acc: Sequence[float], val_acc: Sequence[f
                 flops_share=[f / fl[-1] for f in fl], params=params, head_params=head, overhead=net.overhead(shape),
                 calibration=calibration or None)
 
-def calibration_summary(calibration: dict) -> list: # calibration_step's result
+def calibration_summary(calibration: dict,  # calibration_step's result
+                       ) -> list:
     "One short dict per calibrated setting, for metrics.json."
     keep = ('variant', 'epsilon', 'delta', 'certified', 'test_risk', 'within_epsilon', 'accuracy', 'flops_speedup')
     return [dict({k: r[k] for k in keep}, wallclock_speedup={b: w['speedup'] for b, w in r['wallclock'].items()})
             for r in (calibration or {}).get('settings', [])]
 
 # %% ../nbs/08_experiment.ipynb #5c1d90b9
-def exit_accuracies(logits) -> list: # ((K, n, C) logits, (n,) labels)
+def exit_accuracies(logits,             # ((K, n, C) logits, (n,) labels)
+                   ) -> list:
     "Top-1 accuracy of every exit from its logits."
     lg, y = logits
     return (lg.argmax(-1) == y).double().mean(1).tolist()
@@ -669,20 +773,26 @@ def exit_accuracies(logits) -> list: # ((K, n, C) logits, (n,) labels)
 class Stopwatch:
     "Wall-clock seconds of consecutive named steps (`lap(name)` ends one): where a run's post-training time goes."
     def __init__(self): self.laps, self.t = {}, time.perf_counter()
-    def lap(self, name: str): # the step that just ended
+    def lap(self,
+            name: str,                  # the step that just ended
+           ):
         t = time.perf_counter(); self.laps[name] = t - self.t; self.t = t
 
-def test_exits(logits) -> dict: # the test split's ((K, n, C) logits, (n,) labels)
+def test_exits(logits,                  # the test split's ((K, n, C) logits, (n,) labels)
+              ) -> dict:
     "Every exit's predicted class and maximum softmax probability with the labels (test_exits.npz: threshold sweeps after the run)."
     lg, y = logits; conf, pred = lg.softmax(-1).max(-1)
     return dict(pred=pred.numpy(), maxprob=conf.numpy(), labels=y.numpy())
 
-def teacher_nets(teacher) -> list: # a run's teacher (None, SelfTeacher, EMATeacher, FrozenTeacher, MultiTeacher)
+def teacher_nets(teacher,               # a run's teacher (None, SelfTeacher, EMATeacher, FrozenTeacher, MultiTeacher)
+                ) -> list:
     "The separate trained networks a teacher holds (none for 'self', 'ema' or no teacher)."
     if isinstance(teacher, MultiTeacher): return list(teacher.nets)
     return [teacher.net] if isinstance(teacher, FrozenTeacher) and not isinstance(teacher, EMATeacher) else []
 
-def teacher_disagreement(ev: RunEval, teacher) -> dict | None: # run state; the run's teacher
+def teacher_disagreement(ev: RunEval,   # run state
+                         teacher,       # the run's teacher
+                        ) -> dict | None:
     "Prediction mismatch and cross-error between the teachers and between each teacher and each student exit on the test split (None without a teacher network)."
     nets = teacher_nets(teacher)
     if not nets: return None
@@ -731,7 +841,8 @@ def fit_run(net: MultiExitNet,  # the student
     if cfg['cl']['num_tasks'] > 1: return fit_continual(net, method, data, out, fit=fit, **kw, **cfg['cl'])
     return fit(net, method, data, out, **kw)
 
-def run(cfg: dict) -> dict: # a resolved config
+def run(cfg: dict,                      # a resolved config
+       ) -> dict:
     "Train, calibrate and evaluate one run; writes its folder and returns its metrics."
     check_config(cfg); out = run_dir(cfg); out.mkdir(parents=True, exist_ok=True)
     seed_everything(cfg['seed'])
@@ -747,7 +858,8 @@ def run(cfg: dict) -> dict: # a resolved config
     return finish_run(tr, cfg, time.time() - t0, teacher)
 
 # %% ../nbs/08_experiment.ipynb #f3ba1721
-def experiment_template(name: str = 'run') -> Path: # the template's name under nbs/experiments/
+def experiment_template(name: str = 'run',  # the template's name under nbs/experiments/
+                       ) -> Path:
     "A papermill template beside the package: nbs/experiments/<name>.ipynb."
     p = Path(safekd.__file__).resolve().parents[1] / 'nbs' / 'experiments' / f'{name}.ipynb'
     if not p.exists(): raise FileNotFoundError(f"no experiment template at {p}: run from the safekd checkout")
@@ -768,15 +880,26 @@ def execute_template(name: str,              # the template (experiment_template
                         progress_bar=False, cwd=os.getcwd())
     return Path(out)
 
-def run_notebook(cfg: dict, params: dict, kernel: str | None = None) -> dict: # resolved config; the template's parameters; Jupyter kernel
+def run_notebook(cfg: dict,                  # resolved config
+                 params: dict,               # the template's parameters
+                 kernel: str | None = None,  # Jupyter kernel
+                ) -> dict:
     "Execute the experiment template with papermill; keep the executed copy as run.ipynb in the run folder."
     execute_template('run', run_dir(cfg) / 'run.ipynb', params, kernel)
     return json.loads((run_dir(cfg) / 'metrics.json').read_text())
 
 # %% ../nbs/08_experiment.ipynb #8d12e936
-def experiment(dataset: str | None = None, model: str | None = None, method: str | None = None, *, seed: int | None = None, # keys; seed
-               fast: bool = False, config=None, overrides: Sequence[str] = (), notebook: bool = False, # quick preset; YAML file; dotted overrides; run via papermill
-               show: bool = False) -> dict: # print `run_report` at the end
+def experiment(dataset: str | None = None,     # dataset key
+               model: str | None = None,       # model key
+               method: str | None = None,      # method key
+               *,
+               seed: int | None = None,        # seed
+               fast: bool = False,             # quick preset
+               config=None,                    # YAML file
+               overrides: Sequence[str] = (),  # dotted overrides
+               notebook: bool = False,         # run via papermill
+               show: bool = False,             # print `run_report` at the end
+              ) -> dict:
     "Resolve a config and run it (in process, or through the papermill template); returns the run's metrics."
     overrides = list(overrides) + ([f'seed={seed}'] if seed is not None else [])
     cfg = resolve_config(dataset, model, method, config=config, overrides=overrides, fast=fast)
@@ -789,13 +912,15 @@ def experiment(dataset: str | None = None, model: str | None = None, method: str
     return m
 
 # %% ../nbs/08_experiment.ipynb #2618fd3c
-def read_run(run_dir) -> tuple: # a run folder
+def read_run(run_dir,                   # a run folder
+            ) -> tuple:
     "A run's per-epoch history, exit stats and metrics."
     d = Path(run_dir)
     hist = [json.loads(l) for l in (d / 'metrics_per_epoch.jsonl').read_text().splitlines() if l.strip()]
     return hist, json.loads((d / 'exit_stats.json').read_text()), json.loads((d / 'metrics.json').read_text())
 
-def plot_run(run_dir): # a run folder
+def plot_run(run_dir,                   # a run folder
+            ):
     "Training loss, validation accuracy per exit by epoch, and test accuracy per exit against FLOPs share."
     hist, stats, m = read_run(run_dir)
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.4)); ep = [h['epoch'] for h in hist]
@@ -807,7 +932,9 @@ def plot_run(run_dir): # a run folder
     fig.tight_layout(); return fig
 
 # %% ../nbs/08_experiment.ipynb #b03c42f4
-def plot_calibration(run_dir, delta: float | None = None): # a run folder; the delta to show (None: the largest)
+def plot_calibration(run_dir,                     # a run folder
+                     delta: float | None = None,  # the delta to show (None: the largest)
+                    ):
     "Test risk against FLOPs speedup per epsilon: the certified thresholds and the baselines."
     cal = read_run(run_dir)[1].get('calibration')
     if not cal: raise ValueError(f"{run_dir} has no calibrated settings (calibration.enable was false)")
@@ -823,7 +950,9 @@ def plot_calibration(run_dir, delta: float | None = None): # a run folder; the d
     fig.tight_layout(); return fig
 
 # %% ../nbs/08_experiment.ipynb #9d9f4d32
-def best_baseline(baselines: dict, epsilon: float): # name -> baseline result (`run_baselines` with flops_speedup); the risk level
+def best_baseline(baselines: dict,      # name -> baseline result (`run_baselines` with flops_speedup)
+                  epsilon: float,       # the risk level
+                 ):
     "(name, result) of the fastest baseline within epsilon on test, else of the one with the lowest test risk; None without baselines."
     ok = {k: b for k, b in baselines.items() if b['risk'] is not None and b['risk'] <= epsilon}
     if ok: return max(ok.items(), key=lambda kb: kb[1]['flops_speedup'])
@@ -846,7 +975,8 @@ def _setting_line(r: dict, risk: str) -> str: # a calibrated setting (exit_stats
     if b: s += f" | best baseline {b[0]}: {risk} {b[1]['risk']:.4f}{'' if b[1]['risk'] <= r['epsilon'] else ' (misses eps)'}, FLOPs {b[1]['flops_speedup']:.2f}x"
     return s
 
-def run_report(run_dir) -> str: # a finished run folder
+def run_report(run_dir,                 # a finished run folder
+              ) -> str:
     "What a finished run shows its user: exits (accuracy, FLOPs share, parameters), calibrated settings with their savings and the best baseline, the folder."
     _, st, m = read_run(run_dir)
     lines = [f"{m['model']} / {m['method']} on {m['dataset']} (teacher {m['teacher']}): {m['epochs']} epochs on {m['n_train']} images "

@@ -22,7 +22,11 @@ from torch import nn
 from .core import Registry, check_choice
 
 # %% ../nbs/04_losses.ipynb #deafc6da
-def kd_loss(logits_s, logits_t, T: float = 4.0, reduction: str = 'mean'): # student (B, C); teacher (B, C), detached inside; temperature; 'mean' or 'none' (per sample)
+def kd_loss(logits_s,                   # student (B, C)
+            logits_t,                   # teacher (B, C), detached inside
+            T: float = 4.0,             # temperature
+            reduction: str = 'mean',    # 'mean' or 'none' (per sample)
+           ):
     "Hinton's KD: $T^2$ KL(softmax(z_t/T) || softmax(z_s/T)), summed over classes, batch mean."
     check_choice(reduction, ('mean', 'none'), 'reduction')
     log_s, log_t = F.log_softmax(logits_s / T, 1), F.log_softmax(logits_t.detach() / T, 1)
@@ -37,7 +41,12 @@ def _binary_log_probs(logits, gt, T): # (B, C) logits; (B, C) bool one-hot of th
     return torch.stack([(z - 1000.0 * ~gt).logsumexp(1) - lse, (z - 1000.0 * gt).logsumexp(1) - lse], 1)
 
 # %% ../nbs/04_losses.ipynb #de609272
-def tckd_nckd(logits_s, logits_t, target, T: float = 4.0, reduction: str = 'mean'): # student (B, C); teacher (B, C), detached inside; labels (B,); temperature; 'mean' or 'none'
+def tckd_nckd(logits_s,                 # student (B, C)
+              logits_t,                 # teacher (B, C), detached inside
+              target,                   # labels (B,)
+              T: float = 4.0,           # temperature
+              reduction: str = 'mean',  # 'mean' or 'none'
+             ):
     "DKD's two terms (TCKD, NCKD), unweighted and without the $T^2$ factor."
     check_choice(reduction, ('mean', 'none'), 'reduction')
     gt, logits_t = F.one_hot(target, logits_s.shape[1]).bool(), logits_t.detach()
@@ -47,13 +56,23 @@ def tckd_nckd(logits_s, logits_t, target, T: float = 4.0, reduction: str = 'mean
     return (tckd.mean(), nckd.mean()) if reduction == 'mean' else (tckd, nckd)
 
 # %% ../nbs/04_losses.ipynb #8f5dcca6
-def dkd_loss(logits_s, logits_t, target, alpha: float = 1.0, beta: float = 8.0, T: float = 4.0): # student; teacher (detached inside); labels; TCKD weight; NCKD weight; temperature
+def dkd_loss(logits_s,                  # student
+             logits_t,                  # teacher (detached inside)
+             target,                    # labels
+             alpha: float = 1.0,        # TCKD weight
+             beta: float = 8.0,         # NCKD weight
+             T: float = 4.0,            # temperature
+            ):
     "Decoupled KD: $T^2$ (alpha TCKD + beta NCKD), batch mean."
     tckd, nckd = tckd_nckd(logits_s, logits_t, target, T)
     return T**2 * (alpha * tckd + beta * nckd)
 
 # %% ../nbs/04_losses.ipynb #6937d330
-def consistency_loss(logits, T=4.0, mode: str = 'next', weights=None): # K exit logits, shallow to deep; a float or K-1 temperatures; 'next' or 'final'; None or K-1 weights
+def consistency_loss(logits,              # K exit logits, shallow to deep
+                     T=4.0,               # a float or K-1 temperatures
+                     mode: str = 'next',  # 'next' or 'final'
+                     weights=None,        # None or K-1 weights
+                    ):
     "Deep-to-shallow self-distillation: the list of K-1 weighted KD terms, teacher exit detached."
     check_choice(mode, ('next', 'final'), 'consistency mode')
     K = len(logits)
@@ -65,7 +84,11 @@ def consistency_loss(logits, T=4.0, mode: str = 'next', weights=None): # K exit 
     return [w * kd_loss(logits[k], logits[teacher(k)], t) for k, (t, w) in enumerate(zip(Ts, ws))]
 
 # %% ../nbs/04_losses.ipynb #9fc6e302
-def pl_loss(logits, target, T: float, C: float = 0.5): # K exit logits, shallow to deep; labels (B,); temperature; weight of the distillation term
+def pl_loss(logits,                     # K exit logits, shallow to deep
+            target,                     # labels (B,)
+            T: float,                   # temperature
+            C: float = 0.5,             # weight of the distillation term
+           ):
     "Phuong & Lampert's multi-exit loss: (1-C) CE + C KD-from-final for early exits, CE for the final exit."
     ce = [F.cross_entropy(z, target) for z in logits]
     kd = [kd_loss(z, logits[-1], T) for z in logits[:-1]]
@@ -74,11 +97,18 @@ def pl_loss(logits, target, T: float, C: float = 0.5): # K exit logits, shallow 
 # %% ../nbs/04_losses.ipynb #51f7a6a2
 class PLTemperature:
     "Phuong & Lampert's temperature: x`factor` per step while the softened final exit is over-confident."
-    def __init__(self, T0: float = 1.0, factor: float = 1.05, target: float = 0.5, constant: bool = False): # start; growth per step; confidence threshold; keep T fixed
+    def __init__(self,
+                 T0: float = 1.0,         # start
+                 factor: float = 1.05,    # growth per step
+                 target: float = 0.5,     # confidence threshold
+                 constant: bool = False,  # keep T fixed
+                ):
         self.T, self.factor, self.target, self.constant = float(T0), factor, target, constant
 
     @torch.no_grad()
-    def step(self, final_logits): # the final exit's logits (B, C) on the current batch
+    def step(self,
+             final_logits,              # the final exit's logits (B, C) on the current batch
+            ):
         "Grow T once if the batch-mean top probability of softmax(final_logits/T) exceeds `target`; return T."
         conf = (final_logits.detach().float() / self.T).softmax(1).max(1).values.mean()
         if not self.constant and conf > self.target: self.T *= self.factor
@@ -87,30 +117,44 @@ class PLTemperature:
 # %% ../nbs/04_losses.ipynb #4318100a
 class HintRegressor(nn.Module):
     "FitNet's regressor from student to teacher channels: 1x1 conv + BN (maps) or Linear (vectors, tokens)."
-    def __init__(self, c_s: int, c_t: int, kind: str = 'conv'): # student channels; teacher channels; 'conv' or 'linear'
+    def __init__(self,
+                 c_s: int,              # student channels
+                 c_t: int,              # teacher channels
+                 kind: str = 'conv',    # 'conv' or 'linear'
+                ):
         super().__init__()
         self.kind = check_choice(kind, ('conv', 'linear'), 'hint regressor kind')
         self.proj = (nn.Sequential(nn.Conv2d(c_s, c_t, 1, bias=False), nn.BatchNorm2d(c_t)) if kind == 'conv'
                      else nn.Linear(c_s, c_t))
 
-    def forward(self, f_s, size=None): # student features; teacher's (H, W), pooled to when it differs
+    def forward(self,
+                f_s,                    # student features
+                size=None,              # teacher's (H, W), pooled to when it differs
+               ):
         if self.kind == 'conv' and size is not None and tuple(f_s.shape[-2:]) != tuple(size):
             f_s = F.adaptive_avg_pool2d(f_s, tuple(size))
         return self.proj(f_s)
 
 # %% ../nbs/04_losses.ipynb #998ea79b
-def fitnet_loss(f_s_proj, f_t): # regressed student features; teacher features of the same shape, detached inside
+def fitnet_loss(f_s_proj,               # regressed student features
+                f_t,                    # teacher features of the same shape, detached inside
+               ):
     "FitNet's hint loss: mean squared error to the (detached) teacher features."
     if f_s_proj.shape != f_t.shape: raise ValueError(f"hint shape {tuple(f_s_proj.shape)} != teacher shape {tuple(f_t.shape)}")
     return F.mse_loss(f_s_proj, f_t.detach())
 
 # %% ../nbs/04_losses.ipynb #0dfff6e7
-def attention_map(f, p: float = 2): # (B, C, H, W) features; exponent
+def attention_map(f,                    # (B, C, H, W) features
+                  p: float = 2,         # exponent
+                 ):
     "AT's spatial attention: mean over channels of |f|^p, flattened to (B, H*W), L2-normalised."
     return F.normalize(f.abs().pow(p).mean(1).flatten(1), dim=1)
 
 # %% ../nbs/04_losses.ipynb #17b9f046
-def at_loss(f_s, f_t, p: float = 2): # student (B, C_s, H, W); teacher (B, C_t, H', W'), detached inside; exponent
+def at_loss(f_s,                        # student (B, C_s, H, W)
+            f_t,                        # teacher (B, C_t, H', W'), detached inside
+            p: float = 2,               # exponent
+           ):
     "Attention transfer: mean squared difference of the attention maps (larger map pooled to the smaller size)."
     f_t = f_t.detach()
     size = tuple(min(a, b) for a, b in zip(f_s.shape[-2:], f_t.shape[-2:]))
@@ -121,7 +165,10 @@ def at_loss(f_s, f_t, p: float = 2): # student (B, C_s, H, W); teacher (B, C_t, 
 # %% ../nbs/04_losses.ipynb #2e2d9641
 class Embed(nn.Module):
     "CRD's embedding head: flatten, Linear to `dim`, L2-normalise."
-    def __init__(self, c_in: int, dim: int = 128): # input features (after flattening); embedding size
+    def __init__(self,
+                 c_in: int,             # input features (after flattening)
+                 dim: int = 128,        # embedding size
+                ):
         super().__init__()
         self.linear = nn.Linear(c_in, dim)
 
@@ -130,21 +177,34 @@ class Embed(nn.Module):
 # %% ../nbs/04_losses.ipynb #aadf6e29
 class CRDMemory(nn.Module):
     "CRD's memory: student and teacher banks (M, d), the NCE constants Z, negative sampling and momentum update."
-    def __init__(self, n_data: int, dim: int, n_neg: int, T: float = 0.07, momentum: float = 0.5): # M training samples; embedding size; N negatives; tau; bank momentum
+    def __init__(self,
+                 n_data: int,            # M training samples
+                 dim: int,               # embedding size
+                 n_neg: int,             # N negatives
+                 T: float = 0.07,        # tau
+                 momentum: float = 0.5,  # bank momentum
+                ):
         super().__init__()
         self.n_data, self.n_neg, self.T, self.momentum = n_data, n_neg, T, momentum
         a = 1 / math.sqrt(dim / 3)
         for name in ('mem_s', 'mem_t'): self.register_buffer(name, F.normalize(torch.rand(n_data, dim) * 2 * a - a, dim=1))
         self.register_buffer('Z', torch.full((2,), -1.0))  # (student-anchor, teacher-anchor) normalisers; -1 = unset
 
-    def sample(self, idx, generator=None): # (B,) training indices; optional torch.Generator
+    def sample(self,
+               idx,                     # (B,) training indices
+               generator=None,          # optional torch.Generator
+              ):
         "(B, 1+N) bank indices: column 0 is `idx`, then N uniform draws from the other indices."
         dev = generator.device if generator is not None else idx.device
         r = torch.randint(0, self.n_data - 1, (len(idx), self.n_neg), generator=generator, device=dev).to(idx.device)
         return torch.cat([idx[:, None], r + (r >= idx[:, None]).long()], 1)
 
     @torch.no_grad()
-    def update(self, e_s, e_t, idx): # student (B, d) and teacher (B, d) embeddings; their training indices (B,)
+    def update(self,
+               e_s,                     # student embeddings (B, d)
+               e_t,                     # teacher embeddings (B, d)
+               idx,                     # their training indices (B,)
+              ):
         "Momentum update of the banks' rows `idx`, re-normalised."
         for mem, e in ((self.mem_s, e_s), (self.mem_t, e_t)):
             mem[idx] = F.normalize(self.momentum * mem[idx] + (1 - self.momentum) * e.detach().float(), dim=1)
@@ -164,7 +224,14 @@ def _nce(x, n_data: int, eps: float = 1e-7): # scores (B, 1+N), positive first; 
     return -(torch.log(x[:, 0] / (x[:, 0] + mPn + eps)).sum() + torch.log(mPn / (x[:, 1:] + mPn + eps)).sum()) / x.shape[0]
 
 # %% ../nbs/04_losses.ipynb #5d8a7876
-def crd_loss(e_s, e_t, idx, memory, contrast_idx=None, generator=None, update: bool = True): # embeddings (B, d); training indices (B,); a CRDMemory; (B, 1+N) or None; torch.Generator for sampling; update the banks afterwards
+def crd_loss(e_s,                       # student embeddings (B, d)
+             e_t,                       # teacher embeddings (B, d)
+             idx,                       # training indices (B,)
+             memory,                    # a CRDMemory
+             contrast_idx=None,         # (B, 1+N) contrast indices or None (sampled)
+             generator=None,            # torch.Generator for sampling
+             update: bool = True,       # update the banks afterwards
+            ):
     "CRD's NCE objective in both directions; then (by default) the momentum update of `memory`."
     if contrast_idx is None: contrast_idx = memory.sample(idx, generator)
     out_s, out_t = _crd_scores(memory, e_s, e_t, contrast_idx)
@@ -173,7 +240,10 @@ def crd_loss(e_s, e_t, idx, memory, contrast_idx=None, generator=None, update: b
     return loss
 
 # %% ../nbs/04_losses.ipynb #ac679809
-def focal_loss(logits, target, gamma: float = 3.0): # (B, C); labels (B,); focusing exponent
+def focal_loss(logits,                  # (B, C)
+               target,                  # labels (B,)
+               gamma: float = 3.0,      # focusing exponent
+              ):
     "Focal loss: batch mean of -(1 - p_y)^gamma log p_y."
     logp = F.log_softmax(logits, 1).gather(1, target[:, None]).squeeze(1)
     return -((1 - logp.exp()).pow(gamma) * logp).mean()
@@ -188,23 +258,35 @@ def label_smoothing_loss(logits,            # (B, C)
     return ((1 - alpha) * F.nll_loss(logp, target, reduction='none') - alpha * logp.mean(1)).mean()
 
 # %% ../nbs/04_losses.ipynb #076086ec
-def mdca_loss(logits, target): # (B, C); labels (B,)
+def mdca_loss(logits,                   # (B, C)
+              target,                   # labels (B,)
+             ):
     "MDCA: mean over classes of |mean predicted probability - class frequency| in the batch."
     p = logits.softmax(1)
     return (p.mean(0) - F.one_hot(target, p.shape[1]).to(p.dtype).mean(0)).abs().mean()
 
 # %% ../nbs/04_losses.ipynb #b8c9e847
-def nll_mdca_loss(logits, target, beta: float = 1.0): # (B, C); labels (B,); MDCA weight
+def nll_mdca_loss(logits,               # (B, C)
+                  target,               # labels (B,)
+                  beta: float = 1.0,    # MDCA weight
+                 ):
     "Cross-entropy + beta * MDCA."
     return F.cross_entropy(logits, target) + beta * mdca_loss(logits, target)
 
 # %% ../nbs/04_losses.ipynb #ff666e6a
-def fl_mdca_loss(logits, target, gamma: float = 1.0, beta: float = 1.0): # (B, C); labels (B,); focal exponent; MDCA weight
+def fl_mdca_loss(logits,                # (B, C)
+                 target,                # labels (B,)
+                 gamma: float = 1.0,    # focal exponent
+                 beta: float = 1.0,     # MDCA weight
+                ):
     "Focal loss + beta * MDCA."
     return focal_loss(logits, target, gamma) + beta * mdca_loss(logits, target)
 
 # %% ../nbs/04_losses.ipynb #dcbf8124
-def mmce_loss(logits, target, bandwidth: float = 0.4): # (B, C); labels (B,); Laplacian kernel width
+def mmce_loss(logits,                   # (B, C)
+              target,                   # labels (B,)
+              bandwidth: float = 0.4,   # Laplacian kernel width
+             ):
     "Kumar et al.'s MMCE (unweighted estimator, square root) with a Laplacian kernel over confidences."
     r, pred = logits.softmax(1).max(1)
     d = (pred == target).to(r.dtype) - r

@@ -53,7 +53,10 @@ class ScaleConv(nn.Module):
         self.down = bottleneck_conv(c_finer, g, True, bn_finer, bottleneck) if c_finer else None
         self.same = bottleneck_conv(c_same, g, False, bn_same, bottleneck)
 
-    def forward(self, x, finer=None): # this scale's map; the finer scale's map (unused without a strided path)
+    def forward(self,
+                x,                      # this scale's map
+                finer=None,             # the finer scale's map (unused without a strided path)
+               ):
         new = [self.same(x)] if self.down is None else [self.down(finer), self.same(x)]
         return torch.cat([x] + new, 1)
 
@@ -81,7 +84,9 @@ class MSDLayer(nn.Module):
                                              growth * gr_factor[s], bn_factor[s], bn_factor[s - 1], bottleneck)
                                    for s in range(self.first_out, S))
 
-    def forward(self, xs): # the maps of scales first_in..S-1, finest first
+    def forward(self,
+                xs,                     # the maps of scales first_in..S-1, finest first
+               ):
         x = dict(enumerate(xs, self.first_in))
         return [conv(x[s], x.get(s - 1)) for s, conv in enumerate(self.convs, self.first_out)]
 
@@ -95,7 +100,9 @@ class MSDFirst(nn.Module):
         cs = [c * g for g in gr_factor]
         self.convs = nn.ModuleList(conv_bn_relu(a, b, 3, 2 if s else 1) for s, (a, b) in enumerate(zip([in_chans] + cs, cs)))
 
-    def forward(self, x): # an image batch
+    def forward(self,
+                x,                      # an image batch
+               ):
         out = []
         for conv in self.convs: x = conv(x); out.append(x)
         return out
@@ -153,7 +160,11 @@ def msdnet_backbone(num_classes: int,  # classes
 MSDNET_CIFAR = dict(n_blocks=7, base=4, step=2, channels=16, growth=6, gr_factor=(1, 2, 4), bn_factor=(1, 2, 4), reduction=0.5)  # the README's anytime CIFAR run
 
 @MODELS.register('msdnet', msd=MSDNET_CIFAR)
-def msdnet(num_classes, in_chans=3, input_size=224, pretrained=False):
+def msdnet(num_classes,                 # number of classes
+           in_chans=3,                  # input channels
+           input_size=224,              # input side in px
+           pretrained=False,            # load pretrained weights (local files only)
+          ):
     "MSDNet, CIFAR configuration: 3 scales, 7 blocks (4 + 6 x 2 layers), a classifier after each."
     if pretrained: raise ValueError("msdnet has no pretrained weights; use pretrained=False")
     return msdnet_backbone(num_classes, in_chans, **MSDNET_CIFAR)

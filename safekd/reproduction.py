@@ -43,7 +43,8 @@ def _check_keys(d: dict,        # a mapping read from the file
     bad = [k for k in d if k not in valid]
     if bad: raise KeyError(f"unknown key(s) {bad} in {where}; valid: {', '.join(valid)}")
 
-def load_sweep(path) -> dict: # a sweep YAML file, or an already-read mapping
+def load_sweep(path,                    # a sweep YAML file, or an already-read mapping
+              ) -> dict:
     "Read a sweep file and check its keys (the seed's `sweep:` section plus overrides, grid, runs, fast)."
     if not isinstance(path, dict) and not Path(path).exists(): raise FileNotFoundError(f"no sweep file {path}")
     s = dict(path) if isinstance(path, dict) else (yaml.safe_load(Path(path).read_text()) or {})
@@ -61,7 +62,8 @@ def _axis_value(k: str, # a grid axis: a dotted key, or a name for coupled value
     if isinstance(v, dict): return f"{k}={','.join(_value(x) for x in v.values())}", [f'{a}={_value(b)}' for a, b in v.items()]
     return f"{k.split('.')[-1]}={_value(v)}", [f'{k}={_value(v)}']
 
-def grid_points(grid: dict | None) -> list: # axis -> list of values (a value may be a mapping of dotted keys set together)
+def grid_points(grid: dict | None,      # axis -> list of values (a value may be a mapping of dotted keys set together)
+               ) -> list:
     "Every point of the grid as (tag, overrides); one point (None, []) without a grid."
     if not grid: return [(None, [])]
     for k, vs in grid.items():
@@ -69,7 +71,8 @@ def grid_points(grid: dict | None) -> list: # axis -> list of values (a value ma
     pts = [[_axis_value(k, v) for v in vs] for k, vs in grid.items()]
     return [('_'.join(t for t, _ in p), [o for _, ov in p for o in ov]) for p in itertools.product(*pts)]
 
-def sweep_points(s: dict) -> list: # a sweep mapping (load_sweep)
+def sweep_points(s: dict,               # a sweep mapping (load_sweep)
+                ) -> list:
     "The runs a sweep describes: dicts of dataset, model, method, seed, overrides (the axes' product x the grid, then `runs`)."
     sw, common = s.get('sweep') or {}, [str(o) for o in s.get('overrides') or []]
     axes = [[(AXES[a], v) for v in (sw[a] if isinstance(sw[a], list) else [sw[a]])] for a in AXES if a in sw]
@@ -144,7 +147,8 @@ def data_found(dataset: str,    # dataset key
     try: locate(dataset, layout, data_roots(data_dir)); return True
     except FileNotFoundError: return False
 
-def describe_plan(jobs: list) -> str: # plan_sweep's jobs
+def describe_plan(jobs: list,           # plan_sweep's jobs
+                 ) -> str:
     "One line per run folder (teachers and runs whose data is not found here noted), then the count of runs and teacher runs."
     lines, found = [], {}
     for j in jobs:
@@ -157,7 +161,8 @@ def describe_plan(jobs: list) -> str: # plan_sweep's jobs
     return '\n'.join(lines + [f"{len(jobs) - n_t} runs (+{n_t} teacher runs)"])
 
 # %% ../nbs/09_reproduction.ipynb #447fff00
-def job_state(job: Job) -> str: # a planned job
+def job_state(job: Job,                 # a planned job
+             ) -> str:
     "'complete', 'partial' (resumable), 'failed' (has error.txt) or 'new'."
     d = Path(job.key)
     if (d / 'metrics.json').exists() and (d / 'config.yaml').exists() and not config_diff(yaml.safe_load((d / 'config.yaml').read_text()), job.cfg, RERUN_IGNORED): return 'complete'
@@ -165,14 +170,16 @@ def job_state(job: Job) -> str: # a planned job
     return 'failed' if (d / 'error.txt').exists() else 'new'
 
 @contextmanager
-def run_log(path): # the log file
+def run_log(path,                       # the log file
+           ):
     "Copy the `safekd` logger's records into a file while the block runs."
     get_logger(); root, h = logging.getLogger('safekd'), logging.FileHandler(path)
     h.setFormatter(logging.Formatter('%(asctime)s [%(name)s] %(levelname)s %(message)s')); root.addHandler(h)
     try: yield
     finally: root.removeHandler(h); h.close()
 
-def first_line(e: BaseException) -> str: # an exception
+def first_line(e: BaseException,        # an exception
+              ) -> str:
     "The exception's type and the first line of its message (for a failed notebook, those of the error inside it)."
     name, msg = getattr(e, 'ename', None) or type(e).__name__, getattr(e, 'evalue', None) or str(e)   # papermill's error carries the cell's
     return f"{name}: {(msg.strip().splitlines() or [''])[0]}"
@@ -221,7 +228,11 @@ def run_job(job: Job,                   # a planned job
 # %% ../nbs/09_reproduction.ipynb #9cae7f93
 class Tracker:
     "Counts, ETA and progress display of a sweep's jobs as they start and finish."
-    def __init__(self, n: int, slots: int = 1, mode: str = 'auto'): # number of jobs; parallel slots; 'auto', 'bar', 'log' or 'none'
+    def __init__(self,
+                 n: int,                # number of jobs
+                 slots: int = 1,        # parallel slots
+                 mode: str = 'auto',    # 'auto', 'bar', 'log' or 'none'
+                ):
         check_choice(mode, ('auto', 'bar', 'log', 'none'), 'progress mode')
         self.mode = ('bar' if in_notebook() or sys.stderr.isatty() else 'log') if mode == 'auto' else mode
         self.n, self.slots, self.results, self.running, self.log = n, slots, [], 0, get_logger('safekd.reproduction')
@@ -234,21 +245,28 @@ class Tracker:
     def line(self) -> str:
         e = self.eta(); eta = f", ETA {e / 60:.1f} min" if e is not None else ''
         return f"{self.count('done')} done, {self.count('skipped')} skipped, {self.running} running, {self.count('failed')} failed of {self.n}{eta}"
-    def start(self, job: Job): # a job that starts now
+    def start(self,
+              job: Job,                 # a job that starts now
+             ):
         self.running += 1
         if self.mode == 'log': self.log.info(f"start {job.label} ({self.line()})")
-    def finish(self, r: dict, started: bool = True): # run_job's result; whether it had started
+    def finish(self,
+               r: dict,                 # run_job's result
+               started: bool = True,    # whether it had started
+              ):
         self.results.append(r); self.running -= started
         msg = f"{r['status']} {r['label']}" + (f": {r['error']}" if r['error'] else '') + f" ({self.line()})"
         if self.bar is not None: self.bar.update(len(self.results)); self.bar.comment = self.line()
         elif self.mode == 'log': (self.log.warning if r['status'] == 'failed' else self.log.info)(msg)
 
 # %% ../nbs/09_reproduction.ipynb #23981d16
-def status_counts(results: list) -> dict: # run_job's results
+def status_counts(results: list,        # run_job's results
+                 ) -> dict:
     "How many runs are done, skipped and failed."
     return {s: sum(r['status'] == s for r in results) for s in ('done', 'skipped', 'failed')}
 
-def summary_table(results: list) -> str: # run_job's results
+def summary_table(results: list,        # run_job's results
+                 ) -> str:
     "Every run's status, time and folder (failed ones with their error's first line), with the counts."
     c = status_counts(results)
     rows = [f"{r['status']:<8} {r['seconds']:7.0f} s  {r['label']}" + (f"  {r['error']}" if r['error'] else '') for r in results]
@@ -283,7 +301,8 @@ def _blocked(job: Job, done: dict): # a job; run folder -> result of the finishe
     return all(r is not None for r in deps), bad
 
 # %% ../nbs/09_reproduction.ipynb #fd5da942
-def parse_gpus(gpus) -> list | None: # '0,1,2', a list of indices, or None
+def parse_gpus(gpus,                    # '0,1,2', a list of indices, or None
+              ) -> list | None:
     "GPU indices from `--gpus 0,1,2` (a clear error on anything else)."
     if gpus is None or not isinstance(gpus, str): return None if gpus is None else [int(g) for g in gpus]
     try: return [int(g) for g in gpus.split(',') if g.strip()]
@@ -312,7 +331,9 @@ def task_resources(resources: dict,          # ray.cluster_resources()
     return (dict(num_gpus=1, num_cpus=per) if ngpu else dict(num_cpus=per)), slots, per
 
 # %% ../nbs/09_reproduction.ipynb #9d2ac470
-def worker_died(job: Job, e: Exception) -> dict: # the job; what ray.get raised
+def worker_died(job: Job,               # the job
+                e: Exception,           # what ray.get raised
+               ) -> dict:
     "The result of a task whose worker died (or whose result was lost): failed, recorded in error.txt."
     return failed_unrun(job, f"the worker running it died: {first_line(e)}", str(e))
 
@@ -409,7 +430,8 @@ def paper_template() -> Path:
     if not p.exists(): raise FileNotFoundError(f"no paper skeleton at {p}: run from the safekd checkout")
     return p
 
-def reproduce_notebook(params: dict) -> dict: # the template's parameters (reproduce's arguments, plain values)
+def reproduce_notebook(params: dict,    # the template's parameters (reproduce's arguments, plain values)
+                      ) -> dict:
     "Execute the reproduction template; its executed copy is kept as <output_dir>/reproduce.ipynb; returns its reproduce.json."
     out = Path(params['output_dir'])
     execute_template('reproduce', out / 'reproduce.ipynb', params)

@@ -51,7 +51,10 @@ def _check_bins(n_bins): # number of bins
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1: raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
     return int(n_bins)
 
-def bin_stats(conf, correct, n_bins: int = 15): # (n,) confidences in [0, 1]; (n,) 1 if right else 0; number of equal-width bins
+def bin_stats(conf,                     # (n,) confidences in [0, 1]
+              correct,                  # (n,) 1 if right else 0
+              n_bins: int = 15,         # number of equal-width bins
+             ):
     "Per-bin count, confidence sum and correct sum (float64) over the bins (lo, hi] (0 in the first)."
     B = _check_bins(n_bins)
     edges = torch.linspace(0, 1, B + 1, dtype=conf.dtype, device=conf.device)
@@ -67,20 +70,29 @@ def _conf_correct(probs, labels): # (n, C) probabilities; (n,) labels
     return conf, (pred == y).double()
 
 @CALIBRATION_METRICS.register('ece', binned=True)
-def ece(probs, labels, n_bins: int = 15) -> float: # (n, C) probabilities; (n,) labels; equal-width bins
+def ece(probs,                          # (n, C) probabilities
+        labels,                         # (n,) labels
+        n_bins: int = 15,               # equal-width bins
+       ) -> float:
     "Expected calibration error of the max probability over equal-width bins (lo, hi]."
     cnt, cs, rs = bin_stats(*_conf_correct(probs, labels), n_bins)
     return float((rs - cs).abs().sum() / cnt.sum())
 
 @CALIBRATION_METRICS.register('mce', binned=True)
-def mce(probs, labels, n_bins: int = 15) -> float: # (n, C) probabilities; (n,) labels; equal-width bins
+def mce(probs,                          # (n, C) probabilities
+        labels,                         # (n,) labels
+        n_bins: int = 15,               # equal-width bins
+       ) -> float:
     "Maximum calibration error: the largest |accuracy - confidence| over the non-empty bins."
     cnt, cs, rs = bin_stats(*_conf_correct(probs, labels), n_bins)
     return float(((rs - cs).abs() / cnt.clamp(min=1))[cnt > 0].max())
 
 # %% ../nbs/07_robustness.ipynb #4ee81eb3
 @CALIBRATION_METRICS.register('adaptive_ece', binned=True)
-def adaptive_ece(probs, labels, n_bins: int = 15) -> float: # (n, C) probabilities; (n,) labels; equal-mass bins
+def adaptive_ece(probs,                 # (n, C) probabilities
+                 labels,                # (n,) labels
+                 n_bins: int = 15,      # equal-mass bins
+                ) -> float:
     "ECE over equal-mass bins: the sorted confidences cut into n_bins groups of (nearly) equal size."
     conf, correct = _conf_correct(probs, labels)
     B, n = _check_bins(n_bins), len(conf)
@@ -90,7 +102,10 @@ def adaptive_ece(probs, labels, n_bins: int = 15) -> float: # (n, C) probabiliti
     return float(gap.abs().sum() / n)
 
 @CALIBRATION_METRICS.register('classwise_ece', binned=True)
-def classwise_ece(probs, labels, n_bins: int = 15) -> float: # (n, C) probabilities; (n,) labels; equal-width bins per class
+def classwise_ece(probs,                # (n, C) probabilities
+                  labels,               # (n,) labels
+                  n_bins: int = 15,     # equal-width bins per class
+                 ) -> float:
     "Class-wise ECE: every class's probability binned against the event y = c, averaged over classes."
     (p, y), B = _probs_labels(probs, labels), _check_bins(n_bins)
     C = p.shape[1]
@@ -101,25 +116,34 @@ def classwise_ece(probs, labels, n_bins: int = 15) -> float: # (n, C) probabilit
 
 # %% ../nbs/07_robustness.ipynb #91d7579b
 @CALIBRATION_METRICS.register('nll', binned=False)
-def nll(probs, labels) -> float: # (n, C) probabilities; (n,) labels
+def nll(probs,                          # (n, C) probabilities
+        labels,                         # (n,) labels
+       ) -> float:
     "Mean negative log-likelihood of the true class (probabilities clamped at 1e-12)."
     p, y = _probs_labels(probs, labels)
     return float(-p.double().gather(1, y[:, None]).clamp(min=1e-12).log().mean())
 
 @CALIBRATION_METRICS.register('brier', binned=False)
-def brier(probs, labels) -> float: # (n, C) probabilities; (n,) labels
+def brier(probs,                        # (n, C) probabilities
+          labels,                       # (n,) labels
+         ) -> float:
     "Multiclass Brier score: mean over samples of sum_c (p_c - onehot_c)^2."
     p, y = _probs_labels(probs, labels)
     return float(((p.double() - F.one_hot(y, p.shape[1])) ** 2).sum(1).mean())
 
 @CALIBRATION_METRICS.register('accuracy', binned=False)
-def accuracy(probs, labels) -> float: # (n, C) probabilities; (n,) labels
+def accuracy(probs,                     # (n, C) probabilities
+             labels,                    # (n,) labels
+            ) -> float:
     "Share of samples whose argmax is the label."
     p, y = _probs_labels(probs, labels)
     return float((p.argmax(-1) == y).double().mean())
 
 # %% ../nbs/07_robustness.ipynb #6e223cbb
-def calibration_metrics(probs, labels, n_bins: int = 15) -> dict: # (n, C) probabilities; (n,) labels; bins of the binned metrics
+def calibration_metrics(probs,             # (n, C) probabilities
+                        labels,            # (n,) labels
+                        n_bins: int = 15,  # bins of the binned metrics
+                       ) -> dict:
     "Every metric of CALIBRATION_METRICS (ECE, MCE, adaptive and class-wise ECE, NLL, Brier, accuracy) as floats."
     (p, y), out = _probs_labels(probs, labels), {}
     for k in CALIBRATION_METRICS:
@@ -128,7 +152,10 @@ def calibration_metrics(probs, labels, n_bins: int = 15) -> dict: # (n, C) proba
     return out
 
 # %% ../nbs/07_robustness.ipynb #1b2fb7af
-def reliability(probs, labels, n_bins: int = 15) -> dict: # (n, C) probabilities; (n,) labels; equal-width bins
+def reliability(probs,                  # (n, C) probabilities
+                labels,                 # (n,) labels
+                n_bins: int = 15,       # equal-width bins
+               ) -> dict:
     "Per-bin edges, count, mean confidence and accuracy (None when empty), with the ECE and MCE."
     cnt, cs, rs = bin_stats(*_conf_correct(probs, labels), n_bins)
     B = len(cnt)
@@ -138,14 +165,20 @@ def reliability(probs, labels, n_bins: int = 15) -> dict: # (n, C) probabilities
                 mce=float(((rs - cs).abs() / cnt.clamp(min=1))[cnt > 0].max()), accuracy=float(rs.sum() / cnt.sum()),
                 confidence=float(cs.sum() / cnt.sum()), bins=bins)
 
-def reliability_per_exit(probs, labels, n_bins: int = 15) -> list: # (K, n, C) probabilities; (n,) labels; bins
+def reliability_per_exit(probs,             # (K, n, C) probabilities
+                         labels,            # (n,) labels
+                         n_bins: int = 15,  # bins
+                        ) -> list:
     "`reliability` of every exit of a (K, n, C) array: a list of K dicts."
     p = torch.as_tensor(probs)
     if p.ndim != 3: raise ValueError(f"probs must be (K, n, C), got shape {tuple(p.shape)}")
     return [reliability(pk, labels, n_bins) for pk in p]
 
 # %% ../nbs/07_robustness.ipynb #a6e89e95
-def plot_reliability(rel_list, names=None, size: float = 3.0) -> Figure: # dicts from `reliability` (or one dict); panel titles (None: 'exit k'); panel side in inches
+def plot_reliability(rel_list,           # dicts from `reliability` (or one dict)
+                     names=None,         # panel titles (None: 'exit k')
+                     size: float = 3.0,  # panel side in inches
+                    ) -> Figure:
     "Reliability diagrams, one panel per exit: accuracy bars, gap to confidence, diagonal, sample counts; returns the figure."
     rels = [rel_list] if isinstance(rel_list, dict) else list(rel_list)
     names = [f'exit {k}' for k in range(len(rels))] if names is None else list(names)
@@ -166,7 +199,10 @@ def plot_reliability(rel_list, names=None, size: float = 3.0) -> Figure: # dicts
 # %% ../nbs/07_robustness.ipynb #aa8061e7
 _LOG_T_MAX = math.log(100.)   # temperatures are kept in [1/100, 100]
 
-def fit_temperature(logits, labels, max_iter: int = 50) -> float: # (n, C) validation logits of one exit; (n,) labels; L-BFGS iterations
+def fit_temperature(logits,              # (n, C) validation logits of one exit
+                    labels,              # (n,) labels
+                    max_iter: int = 50,  # L-BFGS iterations
+                   ) -> float:
     "The temperature T minimising the NLL of softmax(logits / T), fitted by L-BFGS on log T."
     z, y = torch.as_tensor(logits).double(), torch.as_tensor(labels).long().reshape(-1)
     if z.ndim != 2 or len(z) != len(y) or len(y) == 0: raise ValueError(f"need logits (n, C) and labels (n,), n > 0, got shapes {tuple(z.shape)} and {tuple(y.shape)}")
@@ -180,7 +216,10 @@ def fit_temperature(logits, labels, max_iter: int = 50) -> float: # (n, C) valid
     return float(log_t.detach().clamp(-_LOG_T_MAX, _LOG_T_MAX).exp())
 
 # %% ../nbs/07_robustness.ipynb #4b2bb090
-def fit_temperatures(logits, labels, max_iter: int = 50) -> list: # (K, n, C) validation logits; (n,) labels; L-BFGS iterations
+def fit_temperatures(logits,              # (K, n, C) validation logits
+                     labels,              # (n,) labels
+                     max_iter: int = 50,  # L-BFGS iterations
+                    ) -> list:
     "One temperature per exit, fitted on validation logits (K, n, C)."
     z = torch.as_tensor(logits)
     if z.ndim != 3: raise ValueError(f"logits must be (K, n, C), got shape {tuple(z.shape)}")
@@ -212,20 +251,30 @@ _PAD = dict(replicate=lambda i, n: i.clamp(0, n - 1),
             reflect=lambda i, n: n - 1 - ((i % max(2 * n - 2, 1)) - (n - 1)).abs(),
             symmetric=lambda i, n: torch.where(i % (2 * n) < n, i % (2 * n), 2 * n - 1 - i % (2 * n)))
 
-def pad2d(x, p, mode: str = 'replicate'): # (..., H, W) tensor; padding on each side, an int or (rows, columns); 'replicate', 'reflect' or 'symmetric'
+def pad2d(x,                            # (..., H, W) tensor
+          p,                            # padding on each side, an int or (rows, columns)
+          mode: str = 'replicate',      # 'replicate', 'reflect' or 'symmetric'
+         ):
     "Pad the last two dimensions by p pixels on each side by an index map (any p)."
     (H, W), (ph, pw) = x.shape[-2:], ((p, p) if isinstance(p, int) else p)
     idx = lambda n, q: _PAD[check_choice(mode, _PAD, 'padding mode')](torch.arange(-q, n + q, device=x.device), n)
     return x.index_select(-2, idx(H, ph)).index_select(-1, idx(W, pw))
 
 # %% ../nbs/07_robustness.ipynb #1d5cd20b
-def filter2d(x, k, mode: str = 'replicate'): # images (N, C, H, W); odd-sized 2-D kernel (kh, kw); border mode of pad2d
+def filter2d(x,                         # images (N, C, H, W)
+             k,                         # odd-sized 2-D kernel (kh, kw)
+             mode: str = 'replicate',   # border mode of pad2d
+            ):
     "Correlate every channel of x with the kernel k, same size output (depthwise conv2d)."
     N, C, H, W = x.shape
     xp = pad2d(x, (k.shape[0] // 2, k.shape[1] // 2), mode).reshape(1, N * C, H + k.shape[0] - 1, W + k.shape[1] - 1)
     return F.conv2d(xp, k.to(x).expand(N * C, 1, *k.shape), groups=N * C).reshape(N, C, H, W)   # grouped: ~10x faster on CPU than a batch of N*C
 
-def gaussian_blur(x, sigma: float, truncate: float = 4., mode: str = 'replicate'): # images (N, C, H, W); std in pixels; radius in stds; border mode
+def gaussian_blur(x,                        # images (N, C, H, W)
+                  sigma: float,             # std in pixels
+                  truncate: float = 4.,     # radius in stds
+                  mode: str = 'replicate',  # border mode
+                 ):
     "Separable Gaussian blur with SciPy's kernel radius int(truncate * sigma + 0.5); sigma <= 0 is the identity."
     r = int(truncate * sigma + .5) if sigma > 0 else 0
     if r == 0: return x
@@ -239,23 +288,37 @@ def _uniform(x, g, shape=None): # images giving device and dtype; generator; sha
     return torch.rand(x.shape if shape is None else shape, generator=g, device=x.device, dtype=x.dtype)
 
 @CORRUPTIONS.register('gaussian_noise', random=True, params=(.04, .06, .08, .09, .10))
-def gaussian_noise(x, c, g, s): # images; noise std; generator; size scale (unused)
+def gaussian_noise(x,                   # images
+                   c,                   # noise std
+                   g,                   # generator
+                   s,                   # size scale (unused)
+                  ):
     "Additive Gaussian noise of standard deviation c."
     return x + c * torch.randn(x.shape, generator=g, device=x.device, dtype=x.dtype)
 
 @CORRUPTIONS.register('shot_noise', random=True, params=(500, 250, 100, 75, 50))
-def shot_noise(x, c, g, s): # images; photons at intensity 1; generator; size scale (unused)
+def shot_noise(x,                       # images
+               c,                       # photons at intensity 1
+               g,                       # generator
+               s,                       # size scale (unused)
+              ):
     "Poisson (shot) noise: Poisson(c x) / c."
     return torch.poisson(x * c, generator=g) / c
 
 @CORRUPTIONS.register('impulse_noise', random=True, params=(.01, .02, .03, .05, .07))
-def impulse_noise(x, c, g, s): # images; share of values replaced; generator; size scale (unused)
+def impulse_noise(x,                    # images
+                  c,                    # share of values replaced
+                  g,                    # generator
+                  s,                    # size scale (unused)
+                 ):
     "Salt and pepper: each value becomes 0 or 1 (even odds) with probability c."
     u = _uniform(x, g, (2, *x.shape))
     return torch.where(u[0] < c, (u[1] < .5).to(x.dtype), x)
 
 # %% ../nbs/07_robustness.ipynb #60484552
-def disk_kernel(radius: float, alias_blur: float): # disk radius in pixels; std of the 3x3 anti-aliasing Gaussian
+def disk_kernel(radius: float,          # disk radius in pixels
+                alias_blur: float,      # std of the 3x3 anti-aliasing Gaussian
+               ):
     "Normalised disk of `radius`, smoothed by a 3x3 Gaussian of std `alias_blur` (float64, odd size)."
     t = torch.arange(-math.ceil(radius) - 1, math.ceil(radius) + 2, dtype=torch.float64)
     d = ((t[:, None] ** 2 + t[None] ** 2) <= radius ** 2).double(); d = d / d.sum()
@@ -263,12 +326,20 @@ def disk_kernel(radius: float, alias_blur: float): # disk radius in pixels; std 
     return F.conv2d(d[None, None], (a[:, None] * a[None])[None, None], padding=1)[0, 0]
 
 @CORRUPTIONS.register('defocus_blur', random=False, params=((.3, .4), (.4, .5), (.5, .6), (1, .2), (1.5, .1)))
-def defocus_blur(x, c, g, s): # images; (radius, alias_blur) at 32 px; generator (unused); size scale
+def defocus_blur(x,                     # images
+                 c,                     # (radius, alias_blur) at 32 px
+                 g,                     # generator (unused)
+                 s,                     # size scale
+                ):
     "Blur by an anti-aliased disk (a defocused lens)."
     return filter2d(x, disk_kernel(c[0] * s, c[1] * s), 'reflect')
 
 # %% ../nbs/07_robustness.ipynb #6e6bff72
-def glass_shift(x, dy, dx, d: int): # images (N, C, H, W); (N, H-2d, W-2d) row and column offsets in [-d, d-1]; distance
+def glass_shift(x,                      # images (N, C, H, W)
+                dy,                     # (N, H-2d, W-2d) row offsets in [-d, d-1]
+                dx,                     # (N, H-2d, W-2d) column offsets in [-d, d-1]
+                d: int,                 # distance
+               ):
     "One pass of glass blur's pixel copies: pixel (h, w), d < h, w <= H-d, W-d, takes the value at (h + dy, w + dx)."
     N, C, H, W = x.shape
     r, c = torch.arange(d + 1, H - d + 1, device=x.device), torch.arange(d + 1, W - d + 1, device=x.device)
@@ -278,7 +349,11 @@ def glass_shift(x, dy, dx, d: int): # images (N, C, H, W); (N, H-2d, W-2d) row a
     return x.flatten(2).gather(2, idx[:, None].expand(N, C, H * W)).view_as(x)
 
 @CORRUPTIONS.register('glass_blur', random=True, params=((.05, 1, 1), (.25, 1, 1), (.4, 1, 1), (.25, 1, 2), (.4, 1, 2)))
-def glass_blur(x, c, g, s): # images; (sigma, distance, passes) at 32 px; generator; size scale
+def glass_blur(x,                       # images
+               c,                       # (sigma, distance, passes) at 32 px
+               g,                       # generator
+               s,                       # size scale
+              ):
     "Frosted glass: Gaussian blur, local pixel copies from random neighbours (`passes` times), Gaussian blur."
     sigma, d, passes = c[0] * s, max(1, round(c[1] * s)), c[2]
     N, C, H, W = x.shape
@@ -289,7 +364,11 @@ def glass_blur(x, c, g, s): # images; (sigma, distance, passes) at 32 px; genera
     return gaussian_blur(x, sigma)
 
 # %% ../nbs/07_robustness.ipynb #0a1c6a11
-def line_blur(x, radius: float, sigma: float, angle): # images (N, C, H, W); kernel radius in px; Gaussian std in px; (N,) angles in degrees
+def line_blur(x,                        # images (N, C, H, W)
+              radius: float,            # kernel radius in px
+              sigma: float,             # Gaussian std in px
+              angle,                    # (N,) angles in degrees
+             ):
     "ImageMagick's motion blur: one-sided Gaussian weights along a line at each image's angle, edge pixels repeated."
     N, C, H, W = x.shape
     w = 2 * math.ceil(radius) + 1
@@ -303,18 +382,28 @@ def line_blur(x, radius: float, sigma: float, angle): # images (N, C, H, W); ker
     return out.permute(0, 3, 1, 2)
 
 @CORRUPTIONS.register('motion_blur', random=True, params=((6, 1), (6, 1.5), (6, 2), (8, 2), (9, 2.5)))
-def motion_blur(x, c, g, s): # images; (radius, sigma) at 32 px; generator; size scale
+def motion_blur(x,                      # images
+                c,                      # (radius, sigma) at 32 px
+                g,                      # generator
+                s,                      # size scale
+               ):
     "Motion blur along a random direction per image, angle ~ U(-45, 45) degrees."
     return line_blur(x, c[0] * s, c[1] * s, _uniform(x, g, (len(x),)) * 90 - 45)
 
 # %% ../nbs/07_robustness.ipynb #5a398a21
-def center_zoom(x, z: float): # images (N, C, H, W); zoom factor >= 1
+def center_zoom(x,                      # images (N, C, H, W)
+                z: float,               # zoom factor >= 1
+               ):
     "Zoom into the centre by factor z (bilinear), same size; edge pixels repeated where needed."
     theta = torch.tensor([[1 / z, 0., 0.], [0., 1 / z, 0.]], dtype=x.dtype, device=x.device).expand(len(x), 2, 3)
     return F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), mode='bilinear', padding_mode='border', align_corners=False)
 
 @CORRUPTIONS.register('zoom_blur', random=False, params=(1.06, 1.11, 1.15, 1.20, 1.25))
-def zoom_blur(x, c, g, s): # images; largest zoom factor; generator (unused); size scale (unused)
+def zoom_blur(x,                        # images
+              c,                        # largest zoom factor
+              g,                        # generator (unused)
+              s,                        # size scale (unused)
+             ):
     "Mean of the image and its centre zooms by 1, 1.01, ..., c (a camera zooming during the exposure)."
     zs = [1 + k / 100 for k in range(round((c - 1) * 100) + 1)]
     return sum((center_zoom(x, z) for z in zs), x) / (len(zs) + 1)
@@ -322,13 +411,18 @@ def zoom_blur(x, c, g, s): # images; largest zoom factor; generator (unused); si
 # %% ../nbs/07_robustness.ipynb #afe37866
 _LUMA = (.299, .587, .114)   # OpenCV's RGB -> gray weights
 
-def luminance(x): # images (N, C, H, W), C in (1, 3)
+def luminance(x,                        # images (N, C, H, W), C in (1, 3)
+             ):
     "Gray value (N, 1, H, W): 0.299 R + 0.587 G + 0.114 B, or the single channel itself."
     return x if x.shape[1] == 1 else (x * x.new_tensor(_LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
 
 @CORRUPTIONS.register('snow', random=True, params=((.1, .2, 1, .6, 8, 3, .95), (.1, .2, 1, .5, 10, 4, .9), (.15, .3, 1.75, .55, 10, 4, .9),
                                                     (.25, .3, 2.25, .6, 12, 6, .85), (.3, .3, 1.25, .65, 14, 12, .8)))
-def snow(x, c, g, s): # images; (mean, std, zoom, threshold, blur radius, blur sigma, blend) at 32 px; generator; size scale
+def snow(x,                             # images
+         c,                             # (mean, std, zoom, threshold, blur radius, blur sigma, blend) at 32 px
+         g,                             # generator
+         s,                             # size scale
+        ):
     "Falling snow: a thresholded, zoomed, motion-blurred noise layer added over a whitened image."
     mean, std, zoom, thr, radius, sigma, blend = c
     N, C, H, W = x.shape
@@ -339,7 +433,12 @@ def snow(x, c, g, s): # images; (mean, std, zoom, threshold, blur radius, blur s
     return x + layer + layer.flip(-2, -1)
 
 # %% ../nbs/07_robustness.ipynb #ff26bf60
-def plasma_fractal(n: int, size: int, decay: float, g, device='cpu'): # number of maps; side, a power of two; roughness decay per octave; generator; device
+def plasma_fractal(n: int,              # number of maps
+                   size: int,           # side, a power of two
+                   decay: float,        # roughness decay per octave
+                   g,                   # generator
+                   device='cpu',        # device
+                  ):
     "n diamond-square height maps (n, size, size), float64 in [0, 1]."
     if size < 2 or size & (size - 1): raise ValueError(f"size must be a power of two >= 2, got {size}")
     m, step, w = torch.zeros(n, size, size, dtype=torch.float64, device=device), size, 100.
@@ -359,7 +458,10 @@ def _pow2(n: int) -> int: return 1 << max(n - 1, 1).bit_length()   # the smalles
 # %% ../nbs/07_robustness.ipynb #78416883
 _ICE = (.85, .93, 1.)   # frost tint per RGB channel
 
-def frost_texture(x, g, s): # images (N, C, H, W) giving shape, device and dtype; generator; size scale
+def frost_texture(x,                    # images (N, C, H, W) giving shape, device and dtype
+                  g,                    # generator
+                  s,                    # size scale
+                 ):
     "Procedural frost in [0, 1]: ridges of smooth noise at three scales (crystal edges) over a plasma haze, tinted."
     N, C, H, W = x.shape
     ridges = torch.zeros((N, 1, H, W), device=x.device, dtype=x.dtype)
@@ -371,13 +473,21 @@ def frost_texture(x, g, s): # images (N, C, H, W) giving shape, device and dtype
     return (.2 + .35 * haze + .6 * ridges).clamp(0, 1) * tint
 
 @CORRUPTIONS.register('frost', random=True, params=((1, .2), (1, .3), (.9, .4), (.85, .4), (.75, .45)))
-def frost(x, c, g, s): # images; (image weight, frost weight); generator; size scale
+def frost(x,                            # images
+          c,                            # (image weight, frost weight)
+          g,                            # generator
+          s,                            # size scale
+         ):
     "Frost on the lens: c0 x + c1 f with a procedural frost texture f."
     return c[0] * x + c[1] * frost_texture(x, g, s)
 
 # %% ../nbs/07_robustness.ipynb #7731e922
 @CORRUPTIONS.register('fog', random=True, params=((.2, 3), (.5, 3), (.75, 2.5), (1, 2), (1.5, 1.75)))
-def fog(x, c, g, s): # images; (fog strength, plasma decay); generator; size scale (unused)
+def fog(x,                              # images
+        c,                              # (fog strength, plasma decay)
+        g,                              # generator
+        s,                              # size scale (unused)
+       ):
     "Fog: a plasma fractal added, then the image rescaled to keep its maximum."
     N, C, H, W = x.shape
     m = x.amax((1, 2, 3), keepdim=True)
@@ -385,20 +495,32 @@ def fog(x, c, g, s): # images; (fog strength, plasma decay); generator; size sca
 
 # %% ../nbs/07_robustness.ipynb #a37a0078
 @CORRUPTIONS.register('brightness', random=False, params=(.05, .1, .15, .2, .3))
-def brightness(x, c, g, s): # images; added HSV value; generator (unused); size scale (unused)
+def brightness(x,                       # images
+               c,                       # added HSV value
+               g,                       # generator (unused)
+               s,                       # size scale (unused)
+              ):
     "Brightness: HSV value V -> min(V + c, 1), hue and saturation kept."
     v = x.amax(1, keepdim=True)
     v2 = (v + c).clamp(max=1)
     return torch.where(v > 0, x * v2 / v.clamp(min=1e-12), v2)
 
 @CORRUPTIONS.register('contrast', random=False, params=(.75, .5, .4, .3, .15))
-def contrast(x, c, g, s): # images; contrast factor; generator (unused); size scale (unused)
+def contrast(x,                         # images
+             c,                         # contrast factor
+             g,                         # generator (unused)
+             s,                         # size scale (unused)
+            ):
     "Contrast: every channel pulled towards its image mean, mean + c (x - mean)."
     m = x.mean((2, 3), keepdim=True)
     return m + c * (x - m)
 
 # %% ../nbs/07_robustness.ipynb #03c6c0b1
-def sample_at(x, px, py, align_corners: bool): # images (N, C, H, W); (N, H, W) source columns and rows in pixels; reflect about centres (True) or edges (False)
+def sample_at(x,                        # images (N, C, H, W)
+              px,                       # (N, H, W) source columns in pixels
+              py,                       # (N, H, W) source rows in pixels
+              align_corners: bool,      # reflect about centres (True) or edges (False)
+             ):
     "Bilinear samples of x at pixel coordinates, reflecting outside (reflect-101 or half-sample symmetric)."
     H, W = x.shape[-2:]
     norm = (lambda p, n: 2 * p / (n - 1) - 1) if align_corners else (lambda p, n: (2 * p + 1) / n - 1)
@@ -406,7 +528,11 @@ def sample_at(x, px, py, align_corners: bool): # images (N, C, H, W); (N, H, W) 
     return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=align_corners)
 
 @CORRUPTIONS.register('elastic_transform', random=True, params=((0, 0, .08), (.05, .2, .07), (.08, .06, .06), (.1, .04, .05), (.1, .03, .03)))
-def elastic_transform(x, c, g, s): # images; (displacement scale, smoothing sigma, affine jitter) in units of the side; generator; size scale (unused)
+def elastic_transform(x,                # images
+                      c,                # (displacement scale, smoothing sigma, affine jitter) in units of the side
+                      g,                # generator
+                      s,                # size scale (unused)
+                     ):
     "Random affine jitter of three points, then a smoothed random displacement field."
     N, C, H, W = x.shape; S = min(H, W); alpha, sigma, jitter = (v * S for v in c)
     ctr, sq = S // 2, S // 3
@@ -420,7 +546,9 @@ def elastic_transform(x, c, g, s): # images; (displacement scale, smoothing sigm
     return sample_at(x, xx + d[:, 0], yy + d[:, 1], align_corners=False)
 
 # %% ../nbs/07_robustness.ipynb #97943189
-def box_matrix(n_in: int, n_out: int): # input length; output length
+def box_matrix(n_in: int,               # input length
+               n_out: int,              # output length
+              ):
     "PIL's BOX resize along one axis as an (n_out, n_in) float64 matrix."
     r = n_in / n_out; half = .5 * max(r, 1.)
     d = torch.arange(n_in, dtype=torch.float64) + .5 - (torch.arange(n_out, dtype=torch.float64)[:, None] + .5) * r
@@ -428,7 +556,11 @@ def box_matrix(n_in: int, n_out: int): # input length; output length
     return m / m.sum(1, keepdim=True)
 
 @CORRUPTIONS.register('pixelate', random=False, params=(.95, .9, .85, .75, .65))
-def pixelate(x, c, g, s): # images; resize factor; generator (unused); size scale (unused)
+def pixelate(x,                         # images
+             c,                         # resize factor
+             g,                         # generator (unused)
+             s,                         # size scale (unused)
+            ):
     "Pixelation: BOX-resize to int(c H) x int(c W) and back."
     H, W = x.shape[-2:]; h, w = int(H * c), int(W * c)
     Mh, Mw = (box_matrix(h, H) @ box_matrix(H, h)).to(x), (box_matrix(w, W) @ box_matrix(W, w)).to(x)
@@ -436,7 +568,11 @@ def pixelate(x, c, g, s): # images; resize factor; generator (unused); size scal
 
 # %% ../nbs/07_robustness.ipynb #cd896ffe
 @CORRUPTIONS.register('jpeg_compression', random=False, params=(80, 65, 58, 50, 40))
-def jpeg_compression(x, c, g, s): # images; JPEG quality; generator (unused); size scale (unused)
+def jpeg_compression(x,                 # images
+                     c,                 # JPEG quality
+                     g,                 # generator (unused)
+                     s,                 # size scale (unused)
+                    ):
     "JPEG compression artefacts: 8-bit JPEG round trip at quality c."
     u8 = (x * 255).round().to(torch.uint8).cpu()
     dec = decode_jpeg(encode_jpeg(list(u8), quality=c), mode=ImageReadMode.UNCHANGED)
@@ -457,7 +593,11 @@ def _check_severity(severity): # candidate severity
         raise ValueError(f"unknown severity {severity!r}; valid: 1, 2, 3, 4, 5")
     return int(severity)
 
-def corrupt(images, name: str, severity: int, seed: int = 0) -> torch.Tensor: # float (N, C, H, W) in [0, 1]; a key of CORRUPTIONS; 1..5; seed
+def corrupt(images,                     # float (N, C, H, W) in [0, 1]
+            name: str,                  # a key of CORRUPTIONS
+            severity: int,              # 1..5
+            seed: int = 0,              # seed
+           ) -> torch.Tensor:
     "CIFAR-10-C corruption `name` at `severity` of float images in [0, 1], batched on their device and seeded."
     fn = CORRUPTIONS[check_choice(name, CORRUPTIONS.keys(), 'corruption')]
     severity, x = _check_severity(severity), _check_images(images)
@@ -475,7 +615,8 @@ def _find_cifar10c(roots) -> Path | None: # folders to search
         if (f/'labels.npy').is_file() and any((f/f'{n}.npy').is_file() for n in CORRUPTIONS): return f
     return None
 
-def find_cifar10c(data_dir=None) -> Path | None: # explicit data folder, or None for ./data and the usual roots
+def find_cifar10c(data_dir=None,        # explicit data folder, or None for ./data and the usual roots
+                 ) -> Path | None:
     "The folder of the real CIFAR-10-C under the data roots of `load_data`, or None when it is nowhere."
     return _find_cifar10c(data_roots(data_dir))
 
@@ -494,7 +635,16 @@ def _read_cifar10c(folder, name, severity, n, indices): # folder; corruption; 1.
     return torch.from_numpy(np.ascontiguousarray(arr[rows])).permute(0, 3, 1, 2), torch.from_numpy(lab[rows].astype(np.int64)), f
 
 # %% ../nbs/07_robustness.ipynb #5efd8622
-def corrupted_test(images, labels, name: str, severity: int, *, seed: int = 0, dataset: str = 'cifar10', data_dir=None, indices=None): # test images (uint8 or float in [0, 1]); labels; corruption; 1..5; seed; dataset; data folder; test rows
+def corrupted_test(images,                    # test images (uint8 or float in [0, 1])
+                   labels,                    # labels
+                   name: str,                 # corruption
+                   severity: int,             # 1..5
+                   *,
+                   seed: int = 0,             # seed
+                   dataset: str = 'cifar10',  # dataset
+                   data_dir=None,             # data folder
+                   indices=None,              # test rows
+                  ):
     "Corrupted test images: the published CIFAR-10-C rows when on disk (for cifar10), else `corrupt`; returns (x, y, source)."
     check_choice(name, CORRUPTIONS.keys(), 'corruption'); severity = _check_severity(severity)
     x, y = torch.as_tensor(images), torch.as_tensor(labels).long()
@@ -535,7 +685,12 @@ def _shifted_policy(probs, labels, cal, flops) -> dict: # (K, n, C) probs; (n,) 
                 exit_shares=r['exit_shares'], accuracy=r['accuracy'], expected_flops_share=r['expected_flops_share'],
                 exchangeable=False, note=SHIFT_NOTE)
 
-def shift_eval(probs, labels, calibrations=None, flops=None, n_bins: int = 15) -> dict: # (K, n, C) shifted-test probabilities; (n,) labels; calibrations; K cumulative FLOPs; ECE bins
+def shift_eval(probs,                   # (K, n, C) shifted-test probabilities
+               labels,                  # (n,) labels
+               calibrations=None,       # calibrations
+               flops=None,              # K cumulative FLOPs
+               n_bins: int = 15,        # ECE bins
+              ) -> dict:
     "Per-exit accuracy and ECE on a shifted test set, and the realised risk of every calibrated exit policy on it."
     p = torch.as_tensor(probs)
     if p.ndim != 3: raise ValueError(f"probs must be (K, n, C), got shape {tuple(p.shape)}")
@@ -555,7 +710,8 @@ def shift_entries(shift, # a list of {corruption: a name of list_corruptions(), 
         out.append((check_choice(e['corruption'], ['clean', *list_corruptions()], 'corruption'), _check_severity(e.get('severity'))))
     return out
 
-def shift_text(shift) -> str: # a shift mixture
+def shift_text(shift,                   # a shift mixture
+              ) -> str:
     "The mixture in words: 'gaussian_noise at severity 3, clean, ...'."
     return ', '.join('clean' if n is None else f'{n} at severity {s}' for n, s in shift_entries(shift))
 

@@ -34,7 +34,10 @@ from .losses import (CRDMemory, Embed, HintRegressor, PLTemperature, at_loss, ca
 from .wrapper import MultiExitNet, build_model
 
 # %% ../nbs/05_training.ipynb #8659f2cb
-def default_exit_weights(num_exits: int, weights: Sequence[float] | None = None, final: float = 1.0) -> list: # K; explicit weights or None; final exit's weight relative to an early one
+def default_exit_weights(num_exits: int,                          # K
+                         weights: Sequence[float] | None = None,  # explicit weights or None
+                         final: float = 1.0,                      # final exit's weight relative to an early one
+                        ) -> list:
     "Per-exit loss weights: the given ones (checked), or equal early weights with the final `final` times heavier, summing to 1."
     if weights is not None:
         if len(weights) != num_exits: raise ValueError(f"got {len(weights)} exit weights for {num_exits} exits")
@@ -56,17 +59,24 @@ class Step:
     progress: float = 0.0                 # fraction of training done, in [0, 1]
     label_smoothing: float = 0.0          # for cross-entropy terms
 
-def mixed(fn, z, s: Step): # a loss fn(logits, labels); logits; the step
+def mixed(fn,                           # a loss fn(logits, labels)
+          z,                            # logits
+          s: Step,                      # the step
+         ):
     "A classification loss on the step's labels, mixed when the batch was mixed."
     if s.mix is None: return fn(z, s.y)
     ya, yb, lam = s.mix
     return lam * fn(z, ya) + (1 - lam) * fn(z, yb)
 
-def ce(z, s: Step): # logits; the step
+def ce(z,                               # logits
+       s: Step,                         # the step
+      ):
     "Cross-entropy with the step's label smoothing and mixing."
     return mixed(partial(F.cross_entropy, label_smoothing=s.label_smoothing), z, s)
 
-def ce_all(method, s: Step) -> dict: # a method with per-exit weights `w`; the step
+def ce_all(method,                      # a method with per-exit weights `w`
+           s: Step,                     # the step
+          ) -> dict:
     "Per-exit weighted cross-entropy terms `ce{k}`, shared by every method that trains all exits."
     return {f'ce{k}': w * ce(z, s) for k, (w, z) in enumerate(zip(method.w, s.logits))}
 
@@ -77,13 +87,23 @@ class Method(nn.Module):
     "Base class of training methods: `forward(step) -> {name: weighted loss term}`."
     needs_teacher, needs_features = False, False
     fitter = None   # how the method trains: None is `fit_plain` (one Trainer); a function with its signature (staged methods)
-    def __init__(self, num_exits: int): # K
+    def __init__(self,
+                 num_exits: int,        # K
+                ):
         super().__init__(); self.K = num_exits
-    def setup(self, net, teacher, x, n_train: int): # the student; the teacher or None; a sample batch; training-set size
+    def setup(self,
+              net,                      # the student
+              teacher,                  # the teacher or None
+              x,                        # a sample batch
+              n_train: int,             # training-set size
+             ):
         "Build shape-dependent parts (default: nothing)."
 
 # %% ../nbs/05_training.ipynb #09e221ca
-def build_method(name: str, num_exits: int, **kwargs) -> Method: # a key of METHODS; K; the method's own arguments
+def build_method(name: str,             # a key of METHODS
+                 num_exits: int,        # K
+                 **kwargs,              # the method's own arguments
+                ) -> Method:
     "Build a registered method; unknown arguments are an error naming the valid ones."
     cls = METHODS[name]
     valid = [p for p in inspect.signature(cls.__init__).parameters if p not in ('self', 'num_exits')]
@@ -97,27 +117,42 @@ def list_methods() -> list: return METHODS.keys()
 @METHODS.register('erm')
 class ERM(Method):
     "Empirical risk minimisation on the final exit only; `loss` picks a calibration loss (teachers), `loss_args` its hyperparameters."
-    def __init__(self, num_exits: int, loss: str = 'ce', loss_args: dict | None = None): # K; a key of CALIBRATION_LOSSES; gamma, beta, alpha, ... (the seed's names)
+    def __init__(self,
+                 num_exits: int,                 # K
+                 loss: str = 'ce',               # a key of CALIBRATION_LOSSES
+                 loss_args: dict | None = None,  # gamma, beta, alpha, ... (the seed's names)
+                ):
         super().__init__(num_exits); self.loss, self.fn = loss, calibration_loss(loss, loss_args)
-    def forward(self, s: Step):
+    def forward(self,
+                s: Step,
+               ):
         z = s.logits[-1]
         return {'ce': ce(z, s)} if self.loss == 'ce' else {self.loss: mixed(self.fn, z, s)}
 
 @METHODS.register('multiexit')
 class MultiExit(Method):
     "Cross-entropy on every exit, weighted."
-    def __init__(self, num_exits: int, exit_weights: Sequence[float] | None = None): # K; per-exit weights (default equal)
+    def __init__(self,
+                 num_exits: int,                               # K
+                 exit_weights: Sequence[float] | None = None,  # per-exit weights (default equal)
+                ):
         super().__init__(num_exits); self.w = default_exit_weights(num_exits, exit_weights)
     def forward(self, s: Step): return ce_all(self, s)
 
 @METHODS.register('sdn')
 class SDN(Method):
     "SDN: cross-entropy on every exit with early-exit weights ramped linearly over training."
-    def __init__(self, num_exits: int, final_weights: Sequence[float] | None = None, start: float = 0.01): # K; K-1 final early weights; weight at the start
+    def __init__(self,
+                 num_exits: int,                                # K
+                 final_weights: Sequence[float] | None = None,  # K-1 final early weights
+                 start: float = 0.01,                           # weight at the start
+                ):
         super().__init__(num_exits); self.start = start
         self.tau = list(final_weights) if final_weights is not None else [(k + 1) / num_exits for k in range(num_exits - 1)]
         if len(self.tau) != num_exits - 1: raise ValueError(f"need {num_exits - 1} final weights, got {len(self.tau)}")
-    def forward(self, s: Step):
+    def forward(self,
+                s: Step,
+               ):
         w = [self.start + (t - self.start) * s.progress for t in self.tau] + [1.0]
         return {f'ce{k}': wk * ce(z, s) for k, (wk, z) in enumerate(zip(w, s.logits))}
 
@@ -125,9 +160,17 @@ class SDN(Method):
 @METHODS.register('pl')
 class PL(Method):
     "Phuong & Lampert (ICCV 2019): the detached final exit distils into every earlier exit, adaptive temperature."
-    def __init__(self, num_exits: int, C: float = 0.5, T0: float = 1.0, factor: float = 1.05, constant_T: bool = False): # K; distillation weight; start T; growth per step; keep T fixed
+    def __init__(self,
+                 num_exits: int,            # K
+                 C: float = 0.5,            # distillation weight
+                 T0: float = 1.0,           # start T
+                 factor: float = 1.05,      # growth per step
+                 constant_T: bool = False,  # keep T fixed
+                ):
         super().__init__(num_exits); self.C, self.temp = C, PLTemperature(T0, factor, 0.5, constant_T)
-    def forward(self, s: Step):
+    def forward(self,
+                s: Step,
+               ):
         T = self.temp.step(s.logits[-1]) if self.training else self.temp.T
         return {'pl': pl_loss(s.logits, s.y, T, self.C)}
     def get_extra_state(self): return {'T': self.temp.T}
@@ -138,18 +181,27 @@ class PL(Method):
 class KD(Method):
     "Hinton KD from the teacher into every exit."
     needs_teacher = True
-    def __init__(self, num_exits: int, T: float = 4.0, ce_weight: float = 0.1, kd_weight: float = 0.9, # K; temperature; CE weight; KD weight
-                 exit_weights: Sequence[float] | None = None): # per-exit weights (default equal)
+    def __init__(self,
+                 num_exits: int,                               # K
+                 T: float = 4.0,                               # temperature
+                 ce_weight: float = 0.1,                       # CE weight
+                 kd_weight: float = 0.9,                       # KD weight
+                 exit_weights: Sequence[float] | None = None,  # per-exit weights (default equal)
+                ):
         super().__init__(num_exits); self.T, self.a, self.b = T, ce_weight, kd_weight
         self.w = default_exit_weights(num_exits, exit_weights)
-    def forward(self, s: Step):
+    def forward(self,
+                s: Step,
+               ):
         out = {}
         for k, (w, z) in enumerate(zip(self.w, s.logits)):
             out[f'ce{k}'], out[f'kd{k}'] = w * self.a * ce(z, s), w * self.b * kd_loss(z, s.t_logits, self.T)
         return out
 
 # %% ../nbs/05_training.ipynb #e826cd1b
-def warmup_ramp(progress: float, warmup_frac: float) -> float: # fraction of training done; warm-up length as a fraction
+def warmup_ramp(progress: float,        # fraction of training done
+                warmup_frac: float,     # warm-up length as a fraction
+               ) -> float:
     "Linear warm-up factor min(progress / warmup_frac, 1)."
     return 1.0 if warmup_frac <= 0 else min(progress / warmup_frac, 1.0)
 
@@ -157,11 +209,20 @@ def warmup_ramp(progress: float, warmup_frac: float) -> float: # fraction of tra
 class DKD(Method):
     "Decoupled KD from the teacher into every exit, with mdistiller's warm-up scaled to the run."
     needs_teacher = True
-    def __init__(self, num_exits: int, alpha: float = 1.0, beta: float = 8.0, T: float = 4.0, ce_weight: float = 1.0, # K; TCKD weight; NCKD weight; temperature; CE weight
-                 warmup_frac: float = 20 / 240, exit_weights: Sequence[float] | None = None): # warm-up share of training; per-exit weights
+    def __init__(self,
+                 num_exits: int,                               # K
+                 alpha: float = 1.0,                           # TCKD weight
+                 beta: float = 8.0,                            # NCKD weight
+                 T: float = 4.0,                               # temperature
+                 ce_weight: float = 1.0,                       # CE weight
+                 warmup_frac: float = 20 / 240,                # warm-up share of training
+                 exit_weights: Sequence[float] | None = None,  # per-exit weights
+                ):
         super().__init__(num_exits); self.alpha, self.beta, self.T, self.a, self.pw = alpha, beta, T, ce_weight, warmup_frac
         self.w = default_exit_weights(num_exits, exit_weights)
-    def forward(self, s: Step):
+    def forward(self,
+                s: Step,
+               ):
         r, out = warmup_ramp(s.progress, self.pw), {}
         for k, (w, z) in enumerate(zip(self.w, s.logits)):
             out[f'ce{k}'] = w * self.a * ce(z, s)
@@ -169,11 +230,14 @@ class DKD(Method):
         return out
 
 # %% ../nbs/05_training.ipynb #aa821e68
-def feature_map(f): # segment output: a tensor, or a list of maps (finest first) for 'msd'
+def feature_map(f,                      # segment output: a tensor, or a list of maps (finest first) for 'msd'
+               ):
     "The tensor feature distillation reads: the output itself, or the coarsest scale of a multi-scale `msd` output (what MSDNet's classifiers read)."
     return f[-1] if isinstance(f, (list, tuple)) else f
 
-def pool_features(f, layout: str | None): # segment output (a list of maps for 'msd'); 'nchw', 'nhwc', 'nlc', 'nc', 'msd' (None: 'nchw' for 4-D)
+def pool_features(f,                    # segment output (a list of maps for 'msd')
+                  layout: str | None,   # 'nchw', 'nhwc', 'nlc', 'nc', 'msd' (None: 'nchw' for 4-D)
+                 ):
     "Pool a segment's output to (B, C): mean over spatial positions or tokens; of the coarsest map for multi-scale `msd`."
     f = feature_map(f)
     if f.ndim == 2: return f
@@ -181,7 +245,9 @@ def pool_features(f, layout: str | None): # segment output (a list of maps for '
     return f.flatten(1, -2).mean(1)
 
 # %% ../nbs/05_training.ipynb #2bb3f394
-def hint_regressor(f_s, f_t): # a student and a teacher feature sample
+def hint_regressor(f_s,                 # a student feature sample
+                   f_t,                 # a teacher feature sample
+                  ):
     "A FitNet regressor between two feature tensors of the same kind (maps or vectors/tokens)."
     if f_s.ndim != f_t.ndim: raise ValueError(f"fitnet needs student and teacher features of one kind, got {f_s.ndim}-D and {f_t.ndim}-D")
     return HintRegressor(f_s.shape[1], f_t.shape[1], 'conv') if f_s.ndim == 4 else HintRegressor(f_s.shape[-1], f_t.shape[-1], 'linear')
@@ -190,12 +256,23 @@ def hint_regressor(f_s, f_t): # a student and a teacher feature sample
 class FitNet(Method):
     "FitNet hints from the teacher's segment k into the student's exit k, plus CE on every exit."
     needs_teacher = needs_features = True
-    def __init__(self, num_exits: int, hint_weight: float = 100.0, exit_weights: Sequence[float] | None = None): # K; gamma; per-exit weights
+    def __init__(self,
+                 num_exits: int,                               # K
+                 hint_weight: float = 100.0,                   # gamma
+                 exit_weights: Sequence[float] | None = None,  # per-exit weights
+                ):
         super().__init__(num_exits); self.g, self.w = hint_weight, default_exit_weights(num_exits, exit_weights)
-    def setup(self, net, teacher, x, n_train):
+    def setup(self,
+              net,
+              teacher,
+              x,
+              n_train,
+             ):
         with torch.no_grad(): fs, ft = net.forward_features(x)[1], teacher(x, None, True)[1]
         self.reg = nn.ModuleList(hint_regressor(feature_map(a), feature_map(b)) for a, b in zip(fs, ft)).to(x.device)
-    def forward(self, s: Step):
+    def forward(self,
+                s: Step,
+               ):
         out = ce_all(self, s)
         for k, (w, r, a, b) in enumerate(zip(self.w, self.reg, map(feature_map, s.feats), map(feature_map, s.t_feats))):
             out[f'hint{k}'] = w * self.g * fitnet_loss(r(a, b.shape[-2:] if b.ndim == 4 else None), b)
@@ -205,9 +282,16 @@ class FitNet(Method):
 class AT(Method):
     "Attention transfer from the teacher's segment k into the student's exit k (CNN maps), plus CE on every exit."
     needs_teacher = needs_features = True
-    def __init__(self, num_exits: int, at_weight: float = 1000.0, p: float = 2.0, exit_weights: Sequence[float] | None = None): # K; gamma; exponent; per-exit weights
+    def __init__(self,
+                 num_exits: int,                               # K
+                 at_weight: float = 1000.0,                    # gamma
+                 p: float = 2.0,                               # exponent
+                 exit_weights: Sequence[float] | None = None,  # per-exit weights
+                ):
         super().__init__(num_exits); self.g, self.p, self.w = at_weight, p, default_exit_weights(num_exits, exit_weights)
-    def forward(self, s: Step):
+    def forward(self,
+                s: Step,
+               ):
         out = ce_all(self, s)
         for k, (w, a, b) in enumerate(zip(self.w, map(feature_map, s.feats), map(feature_map, s.t_feats))):
             if a.ndim != 4 or b.ndim != 4: raise ValueError(f"at needs CNN feature maps (B, C, H, W), got {a.ndim}-D and {b.ndim}-D")
@@ -219,11 +303,23 @@ class AT(Method):
 class CRD(Method):
     "Contrastive representation distillation from the teacher's final features into every exit, plus CE."
     needs_teacher = needs_features = True
-    def __init__(self, num_exits: int, crd_weight: float = 0.8, dim: int = 128, n_neg: int = 4096, T: float = 0.07, # K; gamma; embedding size; negatives; tau
-                 momentum: float = 0.5, exit_weights: Sequence[float] | None = None): # bank momentum; per-exit weights
+    def __init__(self,
+                 num_exits: int,                               # K
+                 crd_weight: float = 0.8,                      # gamma
+                 dim: int = 128,                               # embedding size
+                 n_neg: int = 4096,                            # negatives
+                 T: float = 0.07,                              # tau
+                 momentum: float = 0.5,                        # bank momentum
+                 exit_weights: Sequence[float] | None = None,  # per-exit weights
+                ):
         super().__init__(num_exits); self.g, self.dim, self.n_neg, self.T, self.mom = crd_weight, dim, n_neg, T, momentum
         self.w = default_exit_weights(num_exits, exit_weights)
-    def setup(self, net, teacher, x, n_train):
+    def setup(self,
+              net,
+              teacher,
+              x,
+              n_train,
+             ):
         self.layout, self.t_layout = net.layout, getattr(teacher, 'layout', None)
         with torch.no_grad(): fs, ft = net.forward_features(x)[1], teacher(x, None, True)[1]
         c_t = pool_features(ft[-1], self.t_layout).shape[1]
@@ -231,7 +327,9 @@ class CRD(Method):
         self.emb_t = nn.ModuleList(Embed(c_t, self.dim) for _ in fs).to(x.device)
         n_neg = min(self.n_neg, n_train - 1)
         self.mem = nn.ModuleList(CRDMemory(n_train, self.dim, n_neg, self.T, self.mom) for _ in fs).to(x.device)
-    def forward(self, s: Step):
+    def forward(self,
+                s: Step,
+               ):
         out, f_t = ce_all(self, s), pool_features(s.t_feats[-1], self.t_layout)
         keep = s.idx >= 0            # rows without a training index (a continual run's replayed rows, idx -1) get no contrastive term
         for k, (w, f) in enumerate(zip(self.w, s.feats)):
@@ -244,14 +342,24 @@ class CRD(Method):
 class SafeKD(Method):
     "SAFE-KD: CE on every exit + DKD from the teacher into every exit + deep-to-shallow consistency."
     needs_teacher = True
-    def __init__(self, num_exits: int, exit_weights: Sequence[float] | None = None, alpha: float = 1.0, beta: float = 8.0, # K; per-exit weights; TCKD weight; NCKD weight
-                 T: float = 4.0, warmup_frac: float = 20 / 240, consistency_weight: float = 1.0, # DKD temperature; warm-up share; gamma
-                 consistency_T=4.0, consistency_mode: str = 'next'): # consistency temperature(s); 'next' or 'final'
+    def __init__(self,
+                 num_exits: int,                               # K
+                 exit_weights: Sequence[float] | None = None,  # per-exit weights
+                 alpha: float = 1.0,                           # TCKD weight
+                 beta: float = 8.0,                            # NCKD weight
+                 T: float = 4.0,                               # DKD temperature
+                 warmup_frac: float = 20 / 240,                # warm-up share
+                 consistency_weight: float = 1.0,              # gamma
+                 consistency_T=4.0,                            # consistency temperature(s)
+                 consistency_mode: str = 'next',               # 'next' or 'final'
+                ):
         super().__init__(num_exits)
         self.w = default_exit_weights(num_exits, exit_weights, final=4 / 3)
         self.alpha, self.beta, self.T, self.pw = alpha, beta, T, warmup_frac
         self.g, self.cT, self.mode = consistency_weight, consistency_T, check_choice(consistency_mode, ('next', 'final'), 'consistency mode')
-    def forward(self, s: Step):
+    def forward(self,
+                s: Step,
+               ):
         r, out = warmup_ramp(s.progress, self.pw), ce_all(self, s)
         for k, (w, z) in enumerate(zip(self.w, s.logits)):
             out[f'dkd{k}'] = w * r * dkd_loss(z, s.t_logits, s.y, self.alpha, self.beta, self.T)
@@ -261,27 +369,42 @@ class SafeKD(Method):
 # %% ../nbs/05_training.ipynb #af4e5f4b
 class FrozenTeacher(nn.Module):
     "A trained network used as teacher: eval mode, no gradient."
-    def __init__(self, net: MultiExitNet): # the teacher network
+    def __init__(self,
+                 net: MultiExitNet,     # the teacher network
+                ):
         super().__init__(); self.net, self.layout = net.eval().requires_grad_(False), net.layout
     def train(self, mode: bool = True): return self  # stays in eval mode
     @torch.no_grad()
-    def forward(self, x, s_logits=None, need_feats: bool = False): # batch; student logits (unused); return features too
+    def forward(self,
+                x,                         # batch
+                s_logits=None,             # student logits (unused)
+                need_feats: bool = False,  # return features too
+               ):
         if need_feats: z, f = self.net.forward_features(x); return z[-1], f
         return self.net(x)[-1], None
 
 class SelfTeacher(nn.Module):
     "The student's own final exit, detached."
     layout = None
-    def forward(self, x, s_logits, need_feats: bool = False): # batch (unused); student logits; features (unsupported)
+    def forward(self,
+                x,                         # batch (unused)
+                s_logits,                  # student logits
+                need_feats: bool = False,  # features (unsupported)
+               ):
         if need_feats: raise ValueError("teacher 'self' has no separate features: use a network or 'ema' teacher for feature methods")
         return s_logits[-1].detach(), None
 
 class EMATeacher(FrozenTeacher):
     "An exponential moving average of the student's weights (and buffers)."
-    def __init__(self, net: MultiExitNet, decay: float = 0.999): # the student; EMA decay per step
+    def __init__(self,
+                 net: MultiExitNet,     # the student
+                 decay: float = 0.999,  # EMA decay per step
+                ):
         super().__init__(copy.deepcopy(net)); self.decay = decay
     @torch.no_grad()
-    def update(self, student: MultiExitNet): # the student after an optimiser step
+    def update(self,
+               student: MultiExitNet,   # the student after an optimiser step
+              ):
         for e, s in zip(self.net.state_dict().values(), student.state_dict().values()):
             if e.dtype.is_floating_point: e.lerp_(s.detach(), 1 - self.decay)
             else: e.copy_(s)
@@ -296,7 +419,13 @@ SCHEDULES.register('cosine')(lambda p, step_size, gamma, steps: 0.5 * (1 + math.
 SCHEDULES.register('onecycle')(lambda p, step_size, gamma, steps: 0.004 + 0.996 * 0.5 * (1 + math.cos(math.pi * p)))
 SCHEDULES.register('step')(lambda p, step_size, gamma, steps: gamma ** (int(p * steps) // max(step_size, 1)))
 
-def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine', step_size: int = 1, gamma: float = 0.1) -> float: # step; total steps; warm-up steps; a key of SCHEDULES; steps per decay ('step'); decay factor
+def lr_factor(step: int,                 # step
+              total: int,                # total steps
+              warmup: int,               # warm-up steps
+              schedule: str = 'cosine',  # a key of SCHEDULES
+              step_size: int = 1,        # steps per decay ('step')
+              gamma: float = 0.1,        # decay factor
+             ) -> float:
     "Learning-rate multiplier at `step`: linear warm-up, then the schedule over the remaining steps."
     if schedule == 'onecycle' and warmup == 0: warmup = int(0.3 * total)
     if step < warmup: return (step + 1) / warmup
@@ -304,7 +433,9 @@ def lr_factor(step: int, total: int, warmup: int, schedule: str = 'cosine', step
     return SCHEDULES[schedule](min(p, 1.0), step_size, gamma, rest)
 
 # %% ../nbs/05_training.ipynb #14ca0e0f
-def apply_freeze(net: MultiExitNet, freeze: int) -> MultiExitNet: # the net; -1 none, 0 heads only, n heads + last n segments
+def apply_freeze(net: MultiExitNet,     # the net
+                 freeze: int,           # -1 none, 0 heads only, n heads + last n segments
+                ) -> MultiExitNet:
     "Freeze the backbone except its last `freeze` segments (-1: nothing frozen); heads always train."
     if freeze < -1 or freeze > net.num_exits: raise ValueError(f"freeze={freeze}; valid: -1 (none), 0 (heads only) .. {net.num_exits}")
     net.set_trainable('all', backbone=True)
@@ -313,7 +444,12 @@ def apply_freeze(net: MultiExitNet, freeze: int) -> MultiExitNet: # the net; -1 
     return net
 
 # %% ../nbs/05_training.ipynb #1d13477c
-def mix_batch(x, y, mixup: float = 0.0, cutmix: float = 0.0, generator=None): # batch; labels; MixUp alpha; CutMix alpha (0: off); torch.Generator
+def mix_batch(x,                        # batch
+              y,                        # labels
+              mixup: float = 0.0,       # MixUp alpha
+              cutmix: float = 0.0,      # CutMix alpha (0: off)
+              generator=None,           # torch.Generator
+             ):
     "Apply CutMix (priority) or MixUp to a batch: (x, y dominant, (y_a, y_b, lam) or None)."
     alphas = [a for a in (mixup, cutmix) if a > 0]
     if not alphas or x.ndim != 4: return x, y, None
@@ -337,17 +473,27 @@ def in_notebook() -> bool:
 
 class Progress:
     "Epoch and step progress: fastprogress bars ('bar'), log lines ('log'), or nothing ('none'); 'auto' picks."
-    def __init__(self, mode: str = 'auto'): # 'auto', 'bar', 'log' or 'none'
+    def __init__(self,
+                 mode: str = 'auto',    # 'auto', 'bar', 'log' or 'none'
+                ):
         check_choice(mode, ('auto', 'bar', 'log', 'none'), 'progress mode')
         self.mode = ('bar' if in_notebook() or sys.stdout.isatty() else 'log') if mode == 'auto' else mode
         self.log, self.mb, self.pb = get_logger('safekd.training'), None, None
-    def epochs(self, it): # the epoch range
+    def epochs(self,
+               it,                      # the epoch range
+              ):
         if self.mode == 'bar': self.mb = master_bar(it); return self.mb
         return it
-    def steps(self, it, total: int): # a batch iterator; its length
+    def steps(self,
+              it,                       # a batch iterator
+              total: int,               # its length
+             ):
         if self.mode == 'bar': self.pb = progress_bar(it, total=total, parent=self.mb, leave=False); return self.pb
         return it
-    def info(self, msg: str, step: bool = False): # message; a per-step message (a bar comment in 'bar' mode)
+    def info(self,
+             msg: str,                  # message
+             step: bool = False,        # a per-step message (a bar comment in 'bar' mode)
+            ):
         if self.mode == 'bar' and step and self.pb is not None: self.pb.comment = msg
         elif self.mode == 'bar' and self.mb is not None: self.mb.write(msg)
         elif self.mode != 'none': self.log.info(msg)
@@ -355,7 +501,8 @@ class Progress:
 # %% ../nbs/05_training.ipynb #62f75e4b
 CKPT_FORMAT = 'safekd.checkpoint/1'
 
-def load_checkpoint(path) -> dict: # a checkpoint file
+def load_checkpoint(path,               # a checkpoint file
+                   ) -> dict:
     "Read a safekd checkpoint safely (`weights_only=True`) and check its format."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
@@ -363,7 +510,10 @@ def load_checkpoint(path) -> dict: # a checkpoint file
     if not isinstance(d, dict) or d.get('format') != CKPT_FORMAT: raise ValueError(f"{path} is not a safekd checkpoint ({CKPT_FORMAT})")
     return d
 
-def load_model(path, device='cpu', channels_last: bool = True) -> MultiExitNet: # a checkpoint file; where to put the net; conv weights in channels_last (as the trainer trains them)
+def load_model(path,                        # a checkpoint file
+               device='cpu',                # where to put the net
+               channels_last: bool = True,  # conv weights in channels_last (as the trainer trains them)
+              ) -> MultiExitNet:
     "Rebuild a trained `MultiExitNet` from a checkpoint (its spec and weights)."
     d = load_checkpoint(path)
     if not d.get('spec'): raise ValueError(f"{path} has no build spec; build the net yourself and load d['model']")
@@ -373,7 +523,8 @@ def load_model(path, device='cpu', channels_last: bool = True) -> MultiExitNet: 
 # %% ../nbs/05_training.ipynb #a4f498b8
 AMP_DTYPES = {'none': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
-def resolve_device(device: str = 'auto') -> torch.device: # 'auto', 'cpu', 'cuda', 'cuda:N'
+def resolve_device(device: str = 'auto',  # 'auto', 'cpu', 'cuda', 'cuda:N'
+                  ) -> torch.device:
     "The torch device to train on; a CUDA device that is not there is an error."
     dev = torch.device(('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device)
     if dev.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r} asked for, but CUDA is not available; use device='cpu' or 'auto'")
@@ -384,9 +535,11 @@ class TrainHook:
     `before_step` may change the batch before mixing, `logits` maps every exit's (and the teacher's) logits,
     `terms` adds weighted loss terms, `after_step` sees the batch the step started from."""
     def before_step(self,
-                    tr,            # the Trainer
-                    x, y, idx,     # the batch, its labels and training-split indices
-                    g,             # the epoch's torch.Generator
+                    tr,                 # the Trainer
+                    x,                  # the batch
+                    y,                  # its labels
+                    idx,                # its training-split indices
+                    g,                  # the epoch's torch.Generator
                    ): return x, y, idx
     def logits(self,
                tr,                 # the Trainer
@@ -397,24 +550,49 @@ class TrainHook:
               s,                   # the step's `Step`
              ) -> dict: return {}
     def after_step(self,
-                   tr,             # the Trainer
-                   x, y, idx,      # the batch as it came from the data (before `before_step`)
+                   tr,                  # the Trainer
+                   x,                   # the batch as it came from the data (before `before_step`)
+                   y,                   # its labels
+                   idx,                 # its training-split indices
                   ): pass
 
 def _overrides(hooks, name): return [h for h in hooks if getattr(type(h), name) is not getattr(TrainHook, name)]   # hooks that define `name`
 
 class Trainer:
     "Train a multi-exit net with a method (and teacher) on device-held data; atomic checkpoints; resume."
-    def __init__(self, net: MultiExitNet, method: Method, data: Data, out_dir, *, teacher=None, # net; method; data; run folder; teacher or None
-                 epochs: int = 30, batch_size: int = 128, eval_batch_size: int = 256, optimizer: str = 'sgd', # epochs; batch sizes; a key of OPTIMIZERS
-                 lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 5e-4, schedule: str = 'cosine', # peak LR; momentum (beta1 for AdamW); weight decay; a key of SCHEDULES
-                 warmup_epochs: float = 1.0, step_size: float = 30, gamma: float = 0.1, grad_clip: float | None = None, # warm-up; epochs per 'step' decay; its factor; max grad norm
-                 label_smoothing: float = 0.0, mixup: float = 0.0, cutmix: float = 0.0, freeze: int = -1, # CE smoothing; MixUp/CutMix alphas; see apply_freeze
-                 amp: str = 'bf16', device: str = 'auto', augment: bool = True, log_every: int = 50, # AMP on CUDA; device; crop+flip; steps between log lines/checks
-                 progress: str = 'auto', seed: int = 0, # progress display; seed of data order and augmentation
-                 channels_last: bool = True, # conv weights, so activations, in channels_last memory format (faster convolutions on CPUs and GPUs)
-                 grad_scaler_init_scale: float = 65536.0, # fp16's gradient scaler starts here (the ASMB seed's grad_scaler_init_scale; torch's default)
-                 hooks: Sequence = ()): # `TrainHook`s (continual learning), called in order
+    def __init__(self,
+                 net: MultiExitNet,                        # the multi-exit net
+                 method: Method,                           # the method (a `Method`)
+                 data: Data,                               # the data (`Data`)
+                 out_dir,                                  # run folder
+                 *,
+                 teacher=None,                             # teacher or None
+                 epochs: int = 30,                         # epochs
+                 batch_size: int = 128,                    # training batch size
+                 eval_batch_size: int = 256,               # evaluation batch size
+                 optimizer: str = 'sgd',                   # a key of OPTIMIZERS
+                 lr: float = 0.05,                         # peak learning rate
+                 momentum: float = 0.9,                    # momentum (beta1 for AdamW)
+                 weight_decay: float = 5e-4,               # weight decay
+                 schedule: str = 'cosine',                 # a key of SCHEDULES
+                 warmup_epochs: float = 1.0,               # warm-up epochs
+                 step_size: float = 30,                    # epochs per 'step' decay
+                 gamma: float = 0.1,                       # the 'step' decay's factor
+                 grad_clip: float | None = None,           # max gradient norm (None: no clipping)
+                 label_smoothing: float = 0.0,             # CE label smoothing
+                 mixup: float = 0.0,                       # MixUp alpha (0: off)
+                 cutmix: float = 0.0,                      # CutMix alpha (0: off)
+                 freeze: int = -1,                         # see apply_freeze
+                 amp: str = 'bf16',                        # AMP on CUDA: a key of AMP_DTYPES
+                 device: str = 'auto',                     # 'auto', 'cpu' or 'cuda'
+                 augment: bool = True,                     # crop+flip (True), none (False) or a key of AUGMENTS
+                 log_every: int = 50,                      # steps between log lines and checks
+                 progress: str = 'auto',                   # progress display
+                 seed: int = 0,                            # seed of data order and augmentation
+                 channels_last: bool = True,               # conv weights, so activations, in channels_last memory format (faster convolutions on CPUs and GPUs)
+                 grad_scaler_init_scale: float = 65536.0,  # fp16's gradient scaler starts here (the ASMB seed's grad_scaler_init_scale; torch's default)
+                 hooks: Sequence = (),                     # `TrainHook`s (continual learning), called in order
+                ):
         store_attr(but='net,method,data,teacher,hooks')
         self.hooks = list(hooks)
         self.net, self.method, self.data, self.teacher = net, method, data, teacher
@@ -452,7 +630,13 @@ def autocast(self: Trainer):
 
 # %% ../nbs/05_training.ipynb #35c80f21
 @patch
-def train_step(self: Trainer, x, y, idx, progress: float, g): # batch; labels; indices; fraction of training done; generator
+def train_step(self: Trainer,
+               x,                       # batch
+               y,                       # labels
+               idx,                     # indices
+               progress: float,         # fraction of training done
+               g,                       # generator
+              ):
     "One optimisation step (with the hooks'); returns the detached loss and terms."
     x0, y0, i0 = x, y, idx
     for h in self.hooks: x, y, idx = h.before_step(self, x, y, idx, g)
@@ -489,7 +673,9 @@ def _means(self: Trainer, sums: dict, n: int, where: str) -> dict: # summed term
     return m
 
 @patch
-def train_epoch(self: Trainer, ep: int) -> dict: # epoch index
+def train_epoch(self: Trainer,
+                ep: int,                # epoch index
+               ) -> dict:
     "Train one epoch; returns the mean of every loss term."
     self.net.train(); self.method.train()
     g = torch.Generator().manual_seed(self.seed * 1_000_003 + ep)
@@ -506,7 +692,9 @@ def train_epoch(self: Trainer, ep: int) -> dict: # epoch index
 
 # %% ../nbs/05_training.ipynb #8a49d60d
 @patch
-def evaluate(self: Trainer, split: Split) -> list: # a data split
+def evaluate(self: Trainer,
+             split: Split,              # a data split
+            ) -> list:
     "Top-1 accuracy of every exit on a split (through the hooks' `logits`, e.g. a continual run's seen classes)."
     it, mask = batches(split, self.eval_batch_size, device=self.device, mean=self.mean, std=self.std), _overrides(self.hooks, 'logits')
     with self.autocast():
@@ -531,7 +719,9 @@ def state(self: Trainer) -> dict:
                 epoch=self.epoch, step=self.step, best=self.best, history=self.history, rng=rng)
 
 @patch
-def load(self: Trainer, path): # a checkpoint written by this trainer
+def load(self: Trainer,
+         path,                          # a checkpoint written by this trainer
+        ):
     "Restore a trainer from a checkpoint, to resume."
     d = load_checkpoint(path)
     self.net.load_state_dict(d['model']); self.method.load_state_dict(d['method'])
@@ -543,7 +733,9 @@ def load(self: Trainer, path): # a checkpoint written by this trainer
 
 # %% ../nbs/05_training.ipynb #e58551e5
 @patch
-def fit(self: Trainer, resume: bool = False) -> list: # continue from checkpoint_last.pt when present
+def fit(self: Trainer,
+        resume: bool = False,           # continue from checkpoint_last.pt when present
+       ) -> list:
     "Train to `epochs`, evaluating on the val split each epoch; writes checkpoints and per-epoch metrics."
     last = self.out_dir / 'checkpoint_last.pt'
     if resume and last.exists(): self.load(last); self.progress.info(f"resumed from {last} after epoch {self.epoch}")

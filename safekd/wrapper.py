@@ -32,21 +32,35 @@ from .data import load_data, normalise
 SCORES = Registry('score')
 
 @SCORES.register('maxprob')
-def maxprob(p): return p.max(-1).values                  # max softmax probability
+def maxprob(p,  # (..., C) probabilities
+           ) -> torch.Tensor:  # (...,) the max softmax probability
+    "The max softmax probability (a confidence score: higher exits earlier)."
+    return p.max(-1).values
 
 @SCORES.register('margin')
-def margin(p): top = p.topk(2, -1).values; return top[..., 0] - top[..., 1]  # gap between the two best classes
+def margin(p,  # (..., C) probabilities
+          ) -> torch.Tensor:  # (...,) the gap between the two best classes
+    "The gap between the two best classes (a confidence score: higher exits earlier)."
+    top = p.topk(2, -1).values
+    return top[..., 0] - top[..., 1]
 
 @SCORES.register('neg_entropy')
-def neg_entropy(p): return (p * p.clamp_min(1e-12).log()).sum(-1)  # minus the entropy, <= 0
+def neg_entropy(p,  # (..., C) probabilities
+               ) -> torch.Tensor:  # (...,) minus the entropy, <= 0
+    "Minus the entropy, <= 0 (a confidence score: higher exits earlier)."
+    return (p * p.clamp_min(1e-12).log()).sum(-1)
 
 # %% ../nbs/03_wrapper.ipynb #bc3f1a11
-def exit_score(logits, score: str = 'maxprob'): # (..., C) logits; a key of `SCORES`
+def exit_score(logits,                  # (..., C) logits
+               score: str = 'maxprob',  # a key of `SCORES`
+              ):
     "Confidence score of logits (softmax taken in float32)."
     return SCORES[score](logits.float().softmax(-1))
 
 # %% ../nbs/03_wrapper.ipynb #a8b63288
-def check_thresholds(thresholds, num_exits: int) -> list: # K-1 thresholds (the final exit takes the rest); K
+def check_thresholds(thresholds,        # K-1 thresholds (the final exit takes the rest)
+                     num_exits: int,    # K
+                    ) -> list:
     "Validate a threshold vector: one float per non-final exit, no NaN."
     t = [float(v) for v in (thresholds.tolist() if hasattr(thresholds, 'tolist') else thresholds)]
     if len(t) != num_exits - 1:
@@ -54,7 +68,9 @@ def check_thresholds(thresholds, num_exits: int) -> list: # K-1 thresholds (the 
     if any(v != v for v in t): raise ValueError(f"thresholds contain NaN: {t}")
     return t
 
-def exit_indices(scores, thresholds): # (K, n) scores (row K-1 unused); K-1 thresholds
+def exit_indices(scores,                # (K, n) scores (row K-1 unused)
+                 thresholds,            # K-1 thresholds
+                ):
     "Index of the exit each sample takes: first k < K-1 with score >= threshold, else K-1."
     scores = torch.as_tensor(scores)
     t = torch.tensor(check_thresholds(thresholds, len(scores)), dtype=scores.dtype, device=scores.device)
@@ -62,7 +78,10 @@ def exit_indices(scores, thresholds): # (K, n) scores (row K-1 unused); K-1 thre
     return passed.int().argmax(0)
 
 # %% ../nbs/03_wrapper.ipynb #9a779fa8
-def apply_exit_policy(logits: Sequence, thresholds, score: str = 'maxprob'): # K tensors (n, C); K-1 thresholds; score key
+def apply_exit_policy(logits: Sequence,        # K tensors (n, C)
+                      thresholds,              # K-1 thresholds
+                      score: str = 'maxprob',  # score key
+                     ):
     "Simulate the exit policy on a full forward's logits: (chosen logits (n, C), exit index (n,))."
     k = exit_indices(torch.stack([exit_score(z, score) for z in logits]), thresholds)
     z = torch.stack(list(logits))
@@ -71,7 +90,9 @@ def apply_exit_policy(logits: Sequence, thresholds, score: str = 'maxprob'): # K
 # %% ../nbs/03_wrapper.ipynb #86161456
 class TokenPool(nn.Module):
     "LayerNorm over the last (channel) dimension, then the mean over all token/spatial dimensions."
-    def __init__(self, dim: int): # channels
+    def __init__(self,
+                 dim: int,              # channels
+                ):
         super().__init__(); self.norm = nn.LayerNorm(dim)
     def forward(self, x): return self.norm(x).flatten(1, -2).mean(1)
 
@@ -100,13 +121,17 @@ def build_head(layout: str, # a key of HEADS
     return HEADS[layout](s[1] if layout in ('nchw', 'msd') else s[-1], num_classes)
 
 # %% ../nbs/03_wrapper.ipynb #5765cc5a
-def count_flops(fn, *args) -> tuple: # a callable; its arguments
+def count_flops(fn,                     # a callable
+                *args,                  # its arguments
+               ) -> tuple:
     "Run `fn(*args)` under `FlopCounterMode`: (its output, total FLOPs)."
     with torch.enable_grad(), FlopCounterMode(display=False) as fc: out = fn(*args)
     return out, fc.get_total_flops()
 
 # %% ../nbs/03_wrapper.ipynb #f29a5c3c
-def spread_exits(block_flops: Sequence[int], num_exits: int) -> list: # FLOPs of each block in order; K
+def spread_exits(block_flops: Sequence[int],  # FLOPs of each block in order
+                 num_exits: int,              # K
+                ) -> list:
     "Indices of the blocks after which the K-1 early exits go, spread evenly over cumulative FLOPs."
     n = len(block_flops)
     if not 1 <= num_exits <= n: raise ValueError(f"num_exits={num_exits} must be between 1 and the {n} blocks")
@@ -121,8 +146,13 @@ def spread_exits(block_flops: Sequence[int], num_exits: int) -> list: # FLOPs of
 # %% ../nbs/03_wrapper.ipynb #30bc8566
 class MultiExitNet(nn.Module):
     "A backbone split into segments, with an exit head after each; `forward` returns every exit's logits."
-    def __init__(self, segments: Sequence[nn.Module], heads: Sequence[nn.Module], # K segments; K heads (the last is the final classifier)
-                 exit_names: Sequence[str] | None = None, spec: dict | None = None, layout: str | None = None): # names of the exits; `build_model` arguments; feature layout
+    def __init__(self,
+                 segments: Sequence[nn.Module],            # K segments
+                 heads: Sequence[nn.Module],               # K heads (the last is the final classifier)
+                 exit_names: Sequence[str] | None = None,  # names of the exits
+                 spec: dict | None = None,                 # `build_model` arguments
+                 layout: str | None = None,                # feature layout
+                ):
         super().__init__()
         if len(segments) != len(heads) or not segments:
             raise ValueError(f"need one head per segment, got {len(segments)} segments and {len(heads)} heads")
@@ -133,14 +163,19 @@ class MultiExitNet(nn.Module):
     @property
     def num_exits(self) -> int: return len(self.segments)
 
-    def forward(self, x):
+    def forward(self,
+                x,
+               ):
         out = []
         for seg, head in zip(self.segments, self.heads): x = seg(x); out.append(head(x))
         return out
 
 # %% ../nbs/03_wrapper.ipynb #108fe92b
 @patch(cls_method=True)
-def from_segments(cls: MultiExitNet, segments: Sequence[nn.Module], exits: Sequence[nn.Module]): # K segments; K-1 exit heads
+def from_segments(cls: MultiExitNet,
+                  segments: Sequence[nn.Module],  # K segments
+                  exits: Sequence[nn.Module],     # K-1 exit heads
+                 ):
     "Build a `MultiExitNet` from user-split segments (the last ends in the classifier) and K-1 exit heads."
     if len(exits) != len(segments) - 1:
         raise ValueError(f"give one exit head per segment but the last: {len(segments)} segments need "
@@ -149,7 +184,9 @@ def from_segments(cls: MultiExitNet, segments: Sequence[nn.Module], exits: Seque
 
 # %% ../nbs/03_wrapper.ipynb #52d183c7
 @patch
-def forward_features(self: MultiExitNet, x): # a batch
+def forward_features(self: MultiExitNet,
+                     x,                   # a batch
+                    ):
     "Every exit's logits and every segment's output features (tensors, or lists for `msd`): (K logits, K features)."
     logits, feats = [], []
     for seg, head in zip(self.segments, self.heads):
@@ -171,14 +208,18 @@ def _flops_parts(self: MultiExitNet, input_shape: Sequence[int]): # one sample's
     return seg, head
 
 @patch
-def exit_flops(self: MultiExitNet, input_shape: Sequence[int]) -> list: # one sample's shape, e.g. (3, 32, 32)
+def exit_flops(self: MultiExitNet,
+               input_shape: Sequence[int],  # one sample's shape, e.g. (3, 32, 32)
+              ) -> list:
     "Cumulative FLOPs of a sample leaving at each exit: backbone up to k plus heads 0..k."
     seg, head = self._flops_parts(input_shape)
     return torch.tensor(seg).add(torch.tensor(head)).cumsum(0).tolist()
 
 # %% ../nbs/03_wrapper.ipynb #e2ca4ea7
 @patch
-def overhead(self: MultiExitNet, input_shape: Sequence[int]) -> dict: # one sample's shape
+def overhead(self: MultiExitNet,
+             input_shape: Sequence[int],  # one sample's shape
+            ) -> dict:
     "Parameters and FLOPs of the early-exit heads relative to the plain backbone (segments + final head)."
     seg, head = self._flops_parts(input_shape)
     n = lambda m: sum(p.numel() for p in m.parameters())
@@ -189,14 +230,21 @@ def overhead(self: MultiExitNet, input_shape: Sequence[int]) -> dict: # one samp
                 backbone_flops=bb_flops, head_flops=hd_flops, flop_overhead=hd_flops / bb_flops)
 
 # %% ../nbs/03_wrapper.ipynb #fc74ba07
-def take_rows(h, rows): # a segment's output: a tensor or a list/tuple of tensors; a boolean mask or indices over the batch
+def take_rows(h,                        # a segment's output: a tensor or a list/tuple of tensors
+              rows,                     # a boolean mask or indices over the batch
+             ):
     "The rows `rows` of a segment's output: of the tensor, or of each tensor of a list (returned as a list)."
     return h[rows] if isinstance(h, torch.Tensor) else [t[rows] for t in h]
 
 # %% ../nbs/03_wrapper.ipynb #d7c038dc
 @patch
 @torch.inference_mode()
-def early_exit(self: MultiExitNet, x, thresholds, score: str = 'maxprob', temperatures=None): # a batch; K-1 thresholds; a key of SCORES; K-1 (or K) per-exit softmax temperatures (None: 1)
+def early_exit(self: MultiExitNet,
+               x,                       # a batch
+               thresholds,              # K-1 thresholds
+               score: str = 'maxprob',  # a key of SCORES
+               temperatures=None,       # K-1 (or K) per-exit softmax temperatures (None: 1)
+              ):
     "Real early exit with batch compaction: (logits (B, C), exit index (B,))."
     t, score_fn = check_thresholds(thresholds, self.num_exits), SCORES[score]
     T = None if temperatures is None else [float(v) for v in temperatures] + [1.0]
@@ -216,7 +264,9 @@ def early_exit(self: MultiExitNet, x, thresholds, score: str = 'maxprob', temper
     return out, exit_idx
 
 # %% ../nbs/03_wrapper.ipynb #c37cdeaa
-def midpoint_thresholds(scores, quantiles: Sequence[float]): # (K, n) scores; K-1 quantiles in [0, 1]
+def midpoint_thresholds(scores,                      # (K, n) scores
+                        quantiles: Sequence[float],  # K-1 quantiles in [0, 1]
+                       ):
     "Per-exit thresholds near the given score quantiles, placed halfway between two observed scores."
     out = []
     for s, q in zip(scores, quantiles):
@@ -227,7 +277,10 @@ def midpoint_thresholds(scores, quantiles: Sequence[float]): # (K, n) scores; K-
 
 # %% ../nbs/03_wrapper.ipynb #1df47358
 @patch
-def set_trainable(self: MultiExitNet, exits='all', backbone: bool = True): # 'all', 'none' or exit indices whose heads train; segments train?
+def set_trainable(self: MultiExitNet,
+                  exits='all',            # 'all', 'none' or exit indices whose heads train
+                  backbone: bool = True,  # segments train?
+                 ):
     "Set `requires_grad` on the segments and on the heads of the chosen exits; returns the net."
     ks = range(self.num_exits) if exits == 'all' else [] if exits == 'none' else list(exits)
     bad = [k for k in ks if not 0 <= k < self.num_exits]
@@ -244,7 +297,10 @@ def num_trainable(self: MultiExitNet) -> int:
 # %% ../nbs/03_wrapper.ipynb #31d28afc
 @patch
 @torch.inference_mode()
-def exit_accuracy(self: MultiExitNet, loader, device=None) -> list: # iterable of (x, y); device to move batches to
+def exit_accuracy(self: MultiExitNet,
+                  loader,               # iterable of (x, y)
+                  device=None,          # device to move batches to
+                 ) -> list:
     "Top-1 accuracy of every exit over a loader (eval mode, restored afterwards)."
     was, correct, n = self.training, None, 0
     self.eval()
@@ -277,9 +333,15 @@ def _resolve_exit_points(names, exit_points, num_exits, flops):
     return idx
 
 # %% ../nbs/03_wrapper.ipynb #d418ab3d
-def build_model(name: str, num_classes: int, *, in_chans: int = 3, input_size: int = 224, # a key of MODELS; classes; input channels; side in px
-                num_exits: int | None = None, exit_points: Sequence[str] | None = None, # K (default 3); block names for the K-1 early exits
-                pretrained: bool = False) -> MultiExitNet: # torchvision weights from the local cache
+def build_model(name: str,                                 # a key of MODELS
+                num_classes: int,                          # classes
+                *,
+                in_chans: int = 3,                         # input channels
+                input_size: int = 224,                     # side in px
+                num_exits: int | None = None,              # K (default 3)
+                exit_points: Sequence[str] | None = None,  # block names for the K-1 early exits
+                pretrained: bool = False,                  # torchvision weights from the local cache
+               ) -> MultiExitNet:
     "Build a multi-exit network from a registered backbone."
     bb = build_backbone(name, num_classes, in_chans=in_chans, input_size=input_size, pretrained=pretrained)
     names = [n for n, _ in bb.blocks]
@@ -307,14 +369,24 @@ class Handoff(NamedTuple):
 # %% ../nbs/03_wrapper.ipynb #66a53507
 class DeployStage(nn.Module):
     "One exit of a split multi-exit net: a segment, its head, and the exit rule (the last stage takes all)."
-    def __init__(self, segment: nn.Module, head: nn.Module, k: int, num_exits: int, # segment and head of exit k; k; K
-                 threshold: float = float('inf'), score: str = 'maxprob', spec: dict | None = None): # t_k; score key; build spec
+    def __init__(self,
+                 segment: nn.Module,               # segment of exit k
+                 head: nn.Module,                  # head of exit k
+                 k: int,                           # k, the exit index
+                 num_exits: int,                   # K, the number of exits
+                 threshold: float = float('inf'),  # t_k: exit here when the score reaches it
+                 score: str = 'maxprob',           # a key of SCORES
+                 spec: dict | None = None,         # build spec (None: from the modules)
+                ):
         super().__init__()
         self.segment, self.head, self.k, self.num_exits = segment, head, k, num_exits
         self.threshold, self.score, self.spec = float(threshold), check_choice(score, SCORES.keys(), 'score'), spec
 
     @torch.inference_mode()
-    def forward(self, h, idx=None) -> Handoff: # features, a tensor or a list (input images for stage 0); their indices in the batch
+    def forward(self,
+                h,                      # features, a tensor or a list (input images for stage 0)
+                idx=None,               # their indices in the batch
+               ) -> Handoff:
         h = self.segment(h); z = self.head(h)
         idx = torch.arange(len(z), device=z.device) if idx is None else idx
         if self.k == self.num_exits - 1: take = torch.ones(len(z), dtype=torch.bool, device=z.device)
@@ -322,13 +394,18 @@ class DeployStage(nn.Module):
         return Handoff(z[take], idx[take], take_rows(h, ~take), idx[~take])
 
 # %% ../nbs/03_wrapper.ipynb #56d97a78
-def split_deploy(net: MultiExitNet, thresholds, score: str = 'maxprob') -> list: # a multi-exit net; K-1 thresholds; score key
+def split_deploy(net: MultiExitNet,       # a multi-exit net
+                 thresholds,              # K-1 thresholds
+                 score: str = 'maxprob',  # score key
+                ) -> list:
     "Standalone `DeployStage`s, one per exit, that chained reproduce `net.early_exit`."
     t = check_thresholds(thresholds, net.num_exits) + [float('inf')]
     return [DeployStage(s, h, k, net.num_exits, t[k], score, net.spec).eval()
             for k, (s, h) in enumerate(zip(net.segments, net.heads))]
 
-def run_stages(stages: Sequence[DeployStage], x): # stages in order; a batch of inputs
+def run_stages(stages: Sequence[DeployStage],  # stages in order
+               x,                              # a batch of inputs
+              ):
     "Chain deployed stages on a batch: (logits (B, C), exit index (B,))."
     out, exit_idx, h, idx = None, torch.empty(len(x), dtype=torch.long, device=x.device), x, None
     for st in stages:
@@ -343,13 +420,17 @@ def run_stages(stages: Sequence[DeployStage], x): # stages in order; a batch of 
 STAGE_FORMAT = 'safekd.deploy_stage/1'
 
 @patch
-def save(self: DeployStage, path): # file to write (atomically)
+def save(self: DeployStage,
+         path,                          # file to write (atomically)
+        ):
     "Save the stage: weights, exit index, threshold, score and build spec."
     meta = dict(format=STAGE_FORMAT, k=self.k, num_exits=self.num_exits, threshold=self.threshold,
                 score=self.score, spec=self.spec)
     return atomic_torch_save(dict(meta=meta, state_dict=self.state_dict()), path)
 
-def load_stage(path, like: DeployStage | None = None) -> DeployStage: # a saved stage; a stage of the same architecture
+def load_stage(path,                             # a saved stage
+               like: DeployStage | None = None,  # a stage of the same architecture
+              ) -> DeployStage:
     "Load a saved stage on its own, rebuilding it from its spec unless `like` is given."
     d = torch.load(path, map_location='cpu', weights_only=True); m = d['meta']
     if m.get('format') != STAGE_FORMAT: raise ValueError(f"{path} is not a saved stage ({STAGE_FORMAT})")
@@ -362,7 +443,12 @@ def load_stage(path, like: DeployStage | None = None) -> DeployStage: # a saved 
     return like.eval()
 
 # %% ../nbs/03_wrapper.ipynb #b2a2764b
-def check_contract(name: str, in_chans: int = 3, input_size: int = 32, num_classes: int = 7, batch: int = 8): # model key; channels; px; classes; batch size
+def check_contract(name: str,             # model key
+                   in_chans: int = 3,     # channels
+                   input_size: int = 32,  # px
+                   num_classes: int = 7,  # classes
+                   batch: int = 8,        # batch size
+                  ):
     "Assert the multi-exit contract for one registered model; returns its exit FLOPs."
     torch.manual_seed(0)
     net = build_model(name, num_classes, in_chans=in_chans, input_size=input_size).eval()
@@ -383,7 +469,10 @@ def check_contract(name: str, in_chans: int = 3, input_size: int = 32, num_class
     return fl
 
 # %% ../nbs/03_wrapper.ipynb #41472d93
-def time_fns(fns: dict, reps: int = 10, warmup: int = 2) -> dict: # name -> zero-argument callable; timed rounds; untimed rounds first
+def time_fns(fns: dict,                 # name -> zero-argument callable
+             reps: int = 10,            # timed rounds
+             warmup: int = 2,           # untimed rounds first
+            ) -> dict:
     "Median wall-clock seconds of each callable, timed in interleaved rounds (CUDA synchronised)."
     sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
     for _ in range(warmup):
@@ -396,14 +485,23 @@ def time_fns(fns: dict, reps: int = 10, warmup: int = 2) -> dict: # name -> zero
 
 @patch
 @torch.inference_mode()
-def backbone_forward(self: MultiExitNet, x): # a batch
+def backbone_forward(self: MultiExitNet,
+                     x,                   # a batch
+                    ):
     "The plain backbone: every segment and the final classifier, no early heads."
     for s in self.segments: x = s(x)
     return self.heads[-1](x)
 
 # %% ../nbs/03_wrapper.ipynb #ad4b085a
-def early_exit_timing(net: MultiExitNet, x, settings: dict, score: str = 'maxprob', reps: int = 10, warmup: int = 2, # eval-mode net; samples on its device; name -> K-1 thresholds; score; timing runs
-                      batch_size: int | None = None, temperatures=None) -> dict: # batches of this size in turn (None: x is one batch); per-exit temperatures
+def early_exit_timing(net: MultiExitNet,              # eval-mode net
+                      x,                              # samples on its device
+                      settings: dict,                 # name -> K-1 thresholds
+                      score: str = 'maxprob',         # a key of SCORES
+                      reps: int = 10,                 # timed runs
+                      warmup: int = 2,                # untimed runs first
+                      batch_size: int | None = None,  # batches of this size in turn (None: x is one batch)
+                      temperatures=None,              # per-exit temperatures
+                     ) -> dict:
     "Seconds and FLOPs of the plain backbone, the full multi-exit forward and `early_exit` per threshold setting."
     shape, fl = tuple(x.shape[1:]), net.exit_flops(tuple(x.shape[1:]))
     o = net.overhead(shape); plain_flops = o['backbone_flops']
@@ -424,8 +522,15 @@ def early_exit_timing(net: MultiExitNet, x, settings: dict, score: str = 'maxpro
     return res
 
 # %% ../nbs/03_wrapper.ipynb #7046df62
-def demo(dataset: str = 'fashion_mnist', model: str = 'rn18', n: int = 256, data_dir=None, # dataset key; model key; test images; data folder
-         reps: int = 3, seed: int = 0, json_path=None, show: bool = False) -> dict: # timing runs; seed; write the report here; print it
+def demo(dataset: str = 'fashion_mnist',  # dataset key
+         model: str = 'rn18',             # model key
+         n: int = 256,                    # test images
+         data_dir=None,                   # data folder
+         reps: int = 3,                   # timing runs
+         seed: int = 0,                   # seed
+         json_path=None,                  # write the report here
+         show: bool = False,              # print it
+        ) -> dict:
     "Wrap a backbone, run it on real test images, and report exits, FLOPs and early-exit timings."
     torch.manual_seed(seed)
     data = load_data(dataset, data_dir, seed=seed); info = data.info
@@ -443,7 +548,8 @@ def demo(dataset: str = 'fashion_mnist', model: str = 'rn18', n: int = 256, data
     return r
 
 # %% ../nbs/03_wrapper.ipynb #e98aba19
-def format_demo(r: dict) -> str: # what `demo` returned
+def format_demo(r: dict,                # what `demo` returned
+               ) -> str:
     "A short human-readable report of a `demo` run."
     fl = r['exit_flops']; lines = [f"{r['model']} on {r['dataset']} ({r['source']}), batch {r['batch']}",
         'exits: ' + ', '.join(f"{n} {f / 1e6:.1f} MFLOPs" for n, f in zip(r['exit_names'], fl)),
