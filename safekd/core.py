@@ -6,11 +6,12 @@ Docs: https://safekd.github.io/safekd/core.html.md"""
 
 # %% auto #0
 __all__ = ['UnknownKeyError', 'Registry', 'check_choice', 'seed_everything', 'worker_init_fn', 'atomic_write',
-           'atomic_write_text', 'jsonable', 'atomic_write_json', 'atomic_torch_save', 'array_hash', 'get_logger',
-           'git_commit', 'device_name', 'env_info']
+           'atomic_write_text', 'jsonable', 'atomic_write_json', 'atomic_torch_save', 'evaluating', 'array_hash',
+           'get_logger', 'git_commit', 'device_name', 'env_info']
 
 # %% ../nbs/00_core.ipynb #dccd08f7
 import hashlib, json, logging, math, os, platform, random, subprocess, sys, tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -139,6 +140,18 @@ def _json_default(o):
     if isinstance(o, (np.ndarray, torch.Tensor)): return o.tolist()
     if isinstance(o, Path): return str(o)
     raise TypeError(f"cannot serialise {type(o).__name__} to JSON")
+
+# %% ../nbs/00_core.ipynb #0dd70b93
+@contextmanager
+def evaluating(*modules: torch.nn.Module,  # networks to put in eval mode for the block
+              ):
+    "Put `modules` in eval mode for the `with` block, then restore each one's own train/eval mode (also on error)."
+    modes = [m.training for m in modules]
+    try:
+        for m in modules: m.eval()
+        yield modules[0] if len(modules) == 1 else modules
+    finally:
+        for m, t in zip(modules, modes): m.train(t)
 
 # %% ../nbs/00_core.ipynb #0975e96d
 def array_hash(*arrays,                 # NumPy arrays or tensors, hashed in order
