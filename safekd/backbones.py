@@ -248,29 +248,17 @@ RESNET = dict(stem='conv1', fc='fc', small=small_resnet, split=split_resnet)  # 
 
 # %% ../nbs/02_backbones.ipynb #91e4c17e
 @MODELS.register('rn18', tv=TVModel(partial(tvm.resnet18, zero_init_residual=True), tvm.ResNet18_Weights, **RESNET))
-def rn18(num_classes,                   # number of classes
-         in_chans=3,                    # input channels
-         input_size=224,                # input side in px
-         pretrained=False,              # load pretrained weights (local files only)
-        ):
+def rn18(num_classes, in_chans=3, input_size=224, pretrained=False):
     "ResNet-18: stem + 8 basic blocks."
     return tv_backbone('rn18', num_classes, in_chans, input_size, pretrained)
 
 @MODELS.register('rn34', tv=TVModel(partial(tvm.resnet34, zero_init_residual=True), tvm.ResNet34_Weights, **RESNET))
-def rn34(num_classes,                   # number of classes
-         in_chans=3,                    # input channels
-         input_size=224,                # input side in px
-         pretrained=False,              # load pretrained weights (local files only)
-        ):
+def rn34(num_classes, in_chans=3, input_size=224, pretrained=False):
     "ResNet-34: stem + 16 basic blocks."
     return tv_backbone('rn34', num_classes, in_chans, input_size, pretrained)
 
 @MODELS.register('rn50', tv=TVModel(partial(tvm.resnet50, zero_init_residual=True), tvm.ResNet50_Weights, **RESNET))
-def rn50(num_classes,                   # number of classes
-         in_chans=3,                    # input channels
-         input_size=224,                # input side in px
-         pretrained=False,              # load pretrained weights (local files only)
-        ):
+def rn50(num_classes, in_chans=3, input_size=224, pretrained=False):
     "ResNet-50: stem + 16 bottleneck blocks."
     return tv_backbone('rn50', num_classes, in_chans, input_size, pretrained)
 
@@ -296,11 +284,7 @@ def split_vgg(m,                        # a torchvision VGG
 
 # %% ../nbs/02_backbones.ipynb #f459b716
 @MODELS.register('vgg19', tv=TVModel(tvm.vgg19_bn, tvm.VGG19_BN_Weights, 'features.0', 'classifier.6', small_vgg, split_vgg))
-def vgg19(num_classes,                  # number of classes
-          in_chans=3,                   # input channels
-          input_size=224,               # input side in px
-          pretrained=False,             # load pretrained weights (local files only)
-         ):
+def vgg19(num_classes, in_chans=3, input_size=224, pretrained=False):
     "VGG-19 with batch norm: 16 conv units."
     return tv_backbone('vgg19', num_classes, in_chans, input_size, pretrained)
 
@@ -326,11 +310,7 @@ def split_features(m,                   # a torchvision model whose `features` c
 # %% ../nbs/02_backbones.ipynb #d4050bab
 @MODELS.register('mnv3s', tv=TVModel(tvm.mobilenet_v3_small, tvm.MobileNet_V3_Small_Weights,
                                      'features.0.0', 'classifier.3', small_mnv3, split_features))
-def mnv3s(num_classes,                  # number of classes
-          in_chans=3,                   # input channels
-          input_size=224,               # input side in px
-          pretrained=False,             # load pretrained weights (local files only)
-         ):
+def mnv3s(num_classes, in_chans=3, input_size=224, pretrained=False):
     "MobileNetV3-Small: stem, 11 inverted-residual blocks, last conv."
     return tv_backbone('mnv3s', num_classes, in_chans, input_size, pretrained)
 
@@ -351,11 +331,7 @@ def split_effnet(m,                     # a torchvision EfficientNet
 # %% ../nbs/02_backbones.ipynb #270ab69f
 @MODELS.register('effb0', tv=TVModel(tvm.efficientnet_b0, tvm.EfficientNet_B0_Weights,
                                      'features.0.0', 'classifier.1', small_effnet, split_effnet))
-def effb0(num_classes,                  # number of classes
-          in_chans=3,                   # input channels
-          input_size=224,               # input side in px
-          pretrained=False,             # load pretrained weights (local files only)
-         ):
+def effb0(num_classes, in_chans=3, input_size=224, pretrained=False):
     "EfficientNet-B0: stem, 16 MBConv blocks, last conv."
     return tv_backbone('effb0', num_classes, in_chans, input_size, pretrained)
 
@@ -386,11 +362,7 @@ def split_convnext(m,                   # a torchvision ConvNeXt
 # %% ../nbs/02_backbones.ipynb #bb49f167
 @MODELS.register('convnext_t', tv=TVModel(tvm.convnext_tiny, tvm.ConvNeXt_Tiny_Weights,
                                           'features.0.0', 'classifier.2', small_convnext, split_convnext))
-def convnext_t(num_classes,             # number of classes
-               in_chans=3,              # input channels
-               input_size=224,          # input side in px
-               pretrained=False,        # load pretrained weights (local files only)
-              ):
+def convnext_t(num_classes, in_chans=3, input_size=224, pretrained=False):
     "ConvNeXt-Tiny: stem + 18 CNBlocks."
     return tv_backbone('convnext_t', num_classes, in_chans, input_size, pretrained)
 
@@ -410,11 +382,7 @@ def split_regnet(m,                     # a torchvision RegNet
 
 # %% ../nbs/02_backbones.ipynb #5c10bd17
 @MODELS.register('regnet', tv=TVModel(tvm.regnet_y_400mf, tvm.RegNet_Y_400MF_Weights, 'stem.0', 'fc', small_regnet, split_regnet))
-def regnet(num_classes,                 # number of classes
-           in_chans=3,                  # input channels
-           input_size=224,              # input side in px
-           pretrained=False,            # load pretrained weights (local files only)
-          ):
+def regnet(num_classes, in_chans=3, input_size=224, pretrained=False):
     "RegNetY-400MF: stem + 16 Y-blocks."
     return tv_backbone('regnet', num_classes, in_chans, input_size, pretrained)
 
@@ -444,11 +412,7 @@ def split_densenet(m,                   # a torchvision DenseNet
 # %% ../nbs/02_backbones.ipynb #da846584
 @MODELS.register('densenet121', tv=TVModel(tvm.densenet121, tvm.DenseNet121_Weights, 'features.conv0', 'classifier',
                                            small_densenet, split_densenet, densenet_keys))
-def densenet121(num_classes,            # number of classes
-                in_chans=3,             # input channels
-                input_size=224,         # input side in px
-                pretrained=False,       # load pretrained weights (local files only)
-               ):
+def densenet121(num_classes, in_chans=3, input_size=224, pretrained=False):
     "DenseNet-121: stem + 4 dense blocks (with transitions)."
     return tv_backbone('densenet121', num_classes, in_chans, input_size, pretrained)
 
@@ -511,20 +475,12 @@ VIT_S = dict(num_layers=12, num_heads=6, hidden_dim=384, mlp_dim=1536)  # ViT-S/
 VIT_T = dict(num_layers=12, num_heads=3, hidden_dim=192, mlp_dim=768)   # ViT-Ti/16 (DeiT-Ti)
 
 @MODELS.register('vit_s', vit=VIT_S)
-def vit_s(num_classes,                  # number of classes
-          in_chans=3,                   # input channels
-          input_size=224,               # input side in px
-          pretrained=False,             # load pretrained weights (local files only)
-         ):
+def vit_s(num_classes, in_chans=3, input_size=224, pretrained=False):
     "ViT-S: embedding + 12 encoder layers, width 384."
     return vit_backbone(num_classes, in_chans, input_size, pretrained, **VIT_S)
 
 @MODELS.register('vit_t', vit=VIT_T)
-def vit_t(num_classes,                  # number of classes
-          in_chans=3,                   # input channels
-          input_size=224,               # input side in px
-          pretrained=False,             # load pretrained weights (local files only)
-         ):
+def vit_t(num_classes, in_chans=3, input_size=224, pretrained=False):
     "ViT-Ti: embedding + 12 encoder layers, width 192."
     return vit_backbone(num_classes, in_chans, input_size, pretrained, **VIT_T)
 
@@ -553,11 +509,7 @@ def split_swin(m,                       # a torchvision SwinTransformer
 
 # %% ../nbs/02_backbones.ipynb #8a116a76
 @MODELS.register('swin_t', tv=TVModel(tvm.swin_t, tvm.Swin_T_Weights, 'features.0.0', 'head', small_swin, split_swin))
-def swin_t(num_classes,                 # number of classes
-           in_chans=3,                  # input channels
-           input_size=224,              # input side in px
-           pretrained=False,            # load pretrained weights (local files only)
-          ):
+def swin_t(num_classes, in_chans=3, input_size=224, pretrained=False):
     "Swin-T: patch embedding + 12 Swin blocks."
     return tv_backbone('swin_t', num_classes, in_chans, input_size, pretrained)
 
@@ -572,11 +524,7 @@ def mlp_backbone(num_classes: int,      # classes
     return Backbone([(f'fc{i}', unit(i, in_features if i == 0 else width)) for i in range(depth)], nn.Linear(width, num_classes), 'nc')
 
 @MODELS.register('mlp')
-def mlp(num_classes,                    # number of classes
-        in_chans=3,                     # input channels
-        input_size=224,                 # input side in px
-        pretrained=False,               # load pretrained weights (local files only)
-       ):
+def mlp(num_classes, in_chans=3, input_size=224, pretrained=False):
     "MLP on the flattened input: 8 blocks of width 128."
     if pretrained: raise ValueError("the mlp backbone has no pretrained weights; use pretrained=False")
     return mlp_backbone(num_classes, in_chans * input_size ** 2)

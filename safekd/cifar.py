@@ -106,66 +106,38 @@ def cifar_resnet(num_classes: int,                 # classes
 
 # %% ../nbs/02a_cifar.ipynb #bc38d756
 @MODELS.register('resnet8')
-def resnet8(num_classes,                # number of classes
-            in_chans=3,                 # input channels
-            input_size=32,              # input side in px
-            pretrained=False,           # load pretrained weights (local files only)
-           ):
+def resnet8(num_classes, in_chans=3, input_size=32, pretrained=False):
     "CIFAR ResNet-8 (n=1): stem + 3 basic blocks."
     return cifar_resnet(num_classes, 8, in_chans=in_chans, pretrained=pretrained)
 
 @MODELS.register('resnet14')
-def resnet14(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def resnet14(num_classes, in_chans=3, input_size=32, pretrained=False):
     "CIFAR ResNet-14 (n=2): stem + 6 basic blocks."
     return cifar_resnet(num_classes, 14, in_chans=in_chans, pretrained=pretrained)
 
 @MODELS.register('resnet20')
-def resnet20(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def resnet20(num_classes, in_chans=3, input_size=32, pretrained=False):
     "CIFAR ResNet-20 (n=3): stem + 9 basic blocks."
     return cifar_resnet(num_classes, 20, in_chans=in_chans, pretrained=pretrained)
 
 @MODELS.register('resnet32')
-def resnet32(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def resnet32(num_classes, in_chans=3, input_size=32, pretrained=False):
     "CIFAR ResNet-32 (n=5): stem + 15 basic blocks."
     return cifar_resnet(num_classes, 32, in_chans=in_chans, pretrained=pretrained)
 
 # %% ../nbs/02a_cifar.ipynb #7f90ade7
 @MODELS.register('resnet44')
-def resnet44(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def resnet44(num_classes, in_chans=3, input_size=32, pretrained=False):
     "CIFAR ResNet-44 (n=7): stem + 21 basic blocks."
     return cifar_resnet(num_classes, 44, in_chans=in_chans, pretrained=pretrained)
 
 @MODELS.register('resnet56')
-def resnet56(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def resnet56(num_classes, in_chans=3, input_size=32, pretrained=False):
     "CIFAR ResNet-56 (n=9): stem + 27 basic blocks."
     return cifar_resnet(num_classes, 56, in_chans=in_chans, pretrained=pretrained)
 
 @MODELS.register('resnet110')
-def resnet110(num_classes,              # number of classes
-              in_chans=3,               # input channels
-              input_size=32,            # input side in px
-              pretrained=False,         # load pretrained weights (local files only)
-             ):
+def resnet110(num_classes, in_chans=3, input_size=32, pretrained=False):
     "CIFAR ResNet-110 (n=18): stem + 54 basic blocks."
     return cifar_resnet(num_classes, 110, in_chans=in_chans, pretrained=pretrained)
 
@@ -173,20 +145,12 @@ def resnet110(num_classes,              # number of classes
 CIFAR_X4 = (32, 64, 128, 256)  # RepDistiller's num_filters of the 4x-wide ResNets: stem, stages 1-3
 
 @MODELS.register('resnet8x4')
-def resnet8x4(num_classes,              # number of classes
-              in_chans=3,               # input channels
-              input_size=32,            # input side in px
-              pretrained=False,         # load pretrained weights (local files only)
-             ):
+def resnet8x4(num_classes, in_chans=3, input_size=32, pretrained=False):
     "RepDistiller's 4x-wide ResNet-8: stem (32) + 3 basic blocks of 64, 128, 256 channels."
     return cifar_resnet(num_classes, 8, CIFAR_X4, in_chans=in_chans, pretrained=pretrained)
 
 @MODELS.register('resnet32x4')
-def resnet32x4(num_classes,             # number of classes
-               in_chans=3,              # input channels
-               input_size=32,           # input side in px
-               pretrained=False,        # load pretrained weights (local files only)
-              ):
+def resnet32x4(num_classes, in_chans=3, input_size=32, pretrained=False):
     "RepDistiller's 4x-wide ResNet-32: stem (32) + 15 basic blocks of 64, 128, 256 channels."
     return cifar_resnet(num_classes, 32, CIFAR_X4, in_chans=in_chans, pretrained=pretrained)
 
@@ -231,75 +195,43 @@ def wrn(num_classes: int,         # classes
 
 # %% ../nbs/02a_cifar.ipynb #131db618
 @MODELS.register('wrn_16_1')
-def wrn_16_1(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def wrn_16_1(num_classes, in_chans=3, input_size=32, pretrained=False):
     "WRN-16-1: 6 blocks of 16, 32, 64 channels."
     return wrn(num_classes, 16, 1, in_chans, input_size, pretrained)
 
 @MODELS.register('wrn_16_2')
-def wrn_16_2(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def wrn_16_2(num_classes, in_chans=3, input_size=32, pretrained=False):
     "WRN-16-2: 6 blocks of 32, 64, 128 channels."
     return wrn(num_classes, 16, 2, in_chans, input_size, pretrained)
 
 @MODELS.register('wrn_16_4')
-def wrn_16_4(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def wrn_16_4(num_classes, in_chans=3, input_size=32, pretrained=False):
     "WRN-16-4: 6 blocks of 64, 128, 256 channels."
     return wrn(num_classes, 16, 4, in_chans, input_size, pretrained)
 
 @MODELS.register('wrn_16_8')
-def wrn_16_8(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def wrn_16_8(num_classes, in_chans=3, input_size=32, pretrained=False):
     "WRN-16-8: 6 blocks of 128, 256, 512 channels."
     return wrn(num_classes, 16, 8, in_chans, input_size, pretrained)
 
 # %% ../nbs/02a_cifar.ipynb #bb3a6a06
 @MODELS.register('wrn_28_10')
-def wrn_28_10(num_classes,              # number of classes
-              in_chans=3,               # input channels
-              input_size=32,            # input side in px
-              pretrained=False,         # load pretrained weights (local files only)
-             ):
+def wrn_28_10(num_classes, in_chans=3, input_size=32, pretrained=False):
     "WRN-28-10: 12 blocks of 160, 320, 640 channels."
     return wrn(num_classes, 28, 10, in_chans, input_size, pretrained)
 
 @MODELS.register('wrn_40_1')
-def wrn_40_1(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def wrn_40_1(num_classes, in_chans=3, input_size=32, pretrained=False):
     "WRN-40-1: 18 blocks of 16, 32, 64 channels."
     return wrn(num_classes, 40, 1, in_chans, input_size, pretrained)
 
 @MODELS.register('wrn_40_2')
-def wrn_40_2(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def wrn_40_2(num_classes, in_chans=3, input_size=32, pretrained=False):
     "WRN-40-2: 18 blocks of 32, 64, 128 channels."
     return wrn(num_classes, 40, 2, in_chans, input_size, pretrained)
 
 @MODELS.register('wrn_40_4')
-def wrn_40_4(num_classes,               # number of classes
-             in_chans=3,                # input channels
-             input_size=32,             # input side in px
-             pretrained=False,          # load pretrained weights (local files only)
-            ):
+def wrn_40_4(num_classes, in_chans=3, input_size=32, pretrained=False):
     "WRN-40-4: 18 blocks of 64, 128, 256 channels."
     return wrn(num_classes, 40, 4, in_chans, input_size, pretrained)
 
@@ -329,28 +261,16 @@ def cifar_vgg(num_classes: int,          # classes
 
 # %% ../nbs/02a_cifar.ipynb #b070e384
 @MODELS.register('vgg8')
-def vgg8(num_classes,                   # number of classes
-         in_chans=3,                    # input channels
-         input_size=32,                 # input side in px
-         pretrained=False,              # load pretrained weights (local files only)
-        ):
+def vgg8(num_classes, in_chans=3, input_size=32, pretrained=False):
     "CIFAR VGG-8 with BN (cfg 'S'): 5 conv groups of one conv each."
     return cifar_vgg(num_classes, 'S', in_chans, input_size, pretrained)
 
 @MODELS.register('vgg11')
-def vgg11(num_classes,                  # number of classes
-          in_chans=3,                   # input channels
-          input_size=32,                # input side in px
-          pretrained=False,             # load pretrained weights (local files only)
-         ):
+def vgg11(num_classes, in_chans=3, input_size=32, pretrained=False):
     "CIFAR VGG-11 with BN (cfg 'A'): 5 conv groups, 8 convs."
     return cifar_vgg(num_classes, 'A', in_chans, input_size, pretrained)
 
 @MODELS.register('vgg13')
-def vgg13(num_classes,                  # number of classes
-          in_chans=3,                   # input channels
-          input_size=32,                # input side in px
-          pretrained=False,             # load pretrained weights (local files only)
-         ):
+def vgg13(num_classes, in_chans=3, input_size=32, pretrained=False):
     "CIFAR VGG-13 with BN (cfg 'B'): 5 conv groups, 10 convs."
     return cifar_vgg(num_classes, 'B', in_chans, input_size, pretrained)

@@ -160,11 +160,7 @@ def msdnet_backbone(num_classes: int,  # classes
 MSDNET_CIFAR = dict(n_blocks=7, base=4, step=2, channels=16, growth=6, gr_factor=(1, 2, 4), bn_factor=(1, 2, 4), reduction=0.5)  # the README's anytime CIFAR run
 
 @MODELS.register('msdnet', msd=MSDNET_CIFAR)
-def msdnet(num_classes,                 # number of classes
-           in_chans=3,                  # input channels
-           input_size=224,              # input side in px
-           pretrained=False,            # load pretrained weights (local files only)
-          ):
+def msdnet(num_classes, in_chans=3, input_size=224, pretrained=False):
     "MSDNet, CIFAR configuration: 3 scales, 7 blocks (4 + 6 x 2 layers), a classifier after each."
     if pretrained: raise ValueError("msdnet has no pretrained weights; use pretrained=False")
     return msdnet_backbone(num_classes, in_chans, **MSDNET_CIFAR)
