@@ -209,10 +209,7 @@ def _idx_split(folder, which: str, n: int) -> Split: # folder; 'train' or 'test'
     return Split(torch.from_numpy(x)[:, None], torch.from_numpy(y.astype(np.int64)))
 
 @DATASETS.register(layout=_FMNIST)
-def fashion_mnist(roots,                # search folders
-                  download=True,        # may download
-                  image_size=None,      # unused (see load_data)
-                 ):
+def fashion_mnist(roots, download=True, image_size=None):
     "Fashion-MNIST from idx files (gz or raw): 60000 train / 10000 test 1x28x28 images, 10 classes."
     f = locate('fashion_mnist', _FMNIST, roots, download)
     info = DataInfo('fashion_mnist', 10, 1, (1, 28, 28), list(tvd.FashionMNIST.classes), (0.2860,), (0.3530,), f"{f} (idx files)")
@@ -255,10 +252,7 @@ _CIFAR100 = Layout(('cifar-100-python', 'cifar100/cifar-100-python', 'cifar100',
 
 # %% ../nbs/01_data.ipynb #ed85cddd
 @DATASETS.register(layout=_CIFAR10)
-def cifar10(roots,                      # search folders
-            download=True,              # may download
-            image_size=None,            # unused (see load_data)
-           ):
+def cifar10(roots, download=True, image_size=None):
     "CIFAR-10 from torchvision's python pickles: 50000 train / 10000 test 3x32x32 images, 10 classes."
     f = locate('cifar10', _CIFAR10, roots, download)
     tr = _cifar_split('cifar10', f, [n for n, _ in tvd.CIFAR10.train_list], 'labels', 50000)
@@ -268,10 +262,7 @@ def cifar10(roots,                      # search folders
     return info, tr, te
 
 @DATASETS.register(layout=_CIFAR100)
-def cifar100(roots,                     # search folders
-             download=True,             # may download
-             image_size=None,           # unused (see load_data)
-            ):
+def cifar100(roots, download=True, image_size=None):
     "CIFAR-100 (fine labels) from torchvision's python pickles: 50000 train / 10000 test 3x32x32 images, 100 classes."
     f = locate('cifar100', _CIFAR100, roots, download)
     tr, te = (_cifar_split('cifar100', f, [s], 'fine_labels', n) for s, n in (('train', 50000), ('test', 10000)))
@@ -305,10 +296,7 @@ _STL10 = Layout(('stl10_binary', 'stl10/stl10_binary', 'stl10', '.'),
     "stl10_binary.tar.gz so that <root>/stl10_binary/train_X.bin exists")
 
 @DATASETS.register(layout=_STL10)
-def stl10(roots,                        # search folders
-          download=True,                # may download
-          image_size=None,              # unused (see load_data)
-         ):
+def stl10(roots, download=True, image_size=None):
     "STL-10 labelled part: 5000 train / 8000 test 3x96x96 images, 10 classes; mean/std from the train split."
     f = locate('stl10', _STL10, roots, download)
     tr, te = _stl_split(f, 'train', 5000), _stl_split(f, 'test', 8000)
@@ -380,26 +368,17 @@ _AIRCRAFT = _tv_layout(tvd.FGVCAircraft, 'fgvc-aircraft-2013b', 'aircraft')
 
 # %% ../nbs/01_data.ipynb #e7c0e616
 @DATASETS.register(layout=_PETS)
-def pets(roots,                         # search folders
-         download=True,                 # may download
-         image_size=None,               # image side (default 224)
-        ):
+def pets(roots, download=True, image_size=None):
     "Oxford-IIIT Pet, 37 breeds: official trainval (3680) for training, test (3669) for testing."
     return _torchvision_set('pets', _PETS, tvd.OxfordIIITPet, ('trainval',), 'test', roots, download, image_size)
 
 @DATASETS.register(layout=_FLOWERS)
-def flowers102(roots,                   # search folders
-               download=True,           # may download
-               image_size=None,         # image side (default 224)
-              ):
+def flowers102(roots, download=True, image_size=None):
     "Oxford Flowers-102: official train+val (2040) for training, test (6149) for testing."
     return _torchvision_set('flowers102', _FLOWERS, tvd.Flowers102, ('train', 'val'), 'test', roots, download, image_size)
 
 @DATASETS.register(layout=_AIRCRAFT)
-def aircraft(roots,                     # search folders
-             download=True,             # may download
-             image_size=None,           # image side (default 224)
-            ):
+def aircraft(roots, download=True, image_size=None):
     "FGVC-Aircraft, 100 variants: official trainval (6667) for training, test (3333) for testing."
     return _torchvision_set('aircraft', _AIRCRAFT, tvd.FGVCAircraft, ('trainval',), 'test', roots, download, image_size)
 

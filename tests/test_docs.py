@@ -10,15 +10,17 @@ import safekd
 MODULES = sorted(m.name for m in pkgutil.iter_modules(safekd.__path__) if not m.name.startswith('_'))
 
 
-def model_entries() -> set:
-    "MODELS' entry points: three-line functions (timm's way) sharing one contract, documented once by `build_backbone`."
+def registry_entries() -> set:
+    """Registry entry points that share one contract documented once: MODELS' (timm's three-line entries, `build_backbone`)
+    and DATASETS' loaders (the registry's prose in 01_data, `load_data`)."""
     from safekd.backbones import MODELS
-    return {id(MODELS[k]) for k in MODELS.keys()}
+    from safekd.data import DATASETS
+    return {id(R[k]) for R in (MODELS, DATASETS) for k in R.keys()}
 
 
 def exported(mod):
-    "The functions and classes a module exports and defines itself (what the docs render), less MODELS' entry points."
-    skip = model_entries()
+    "The functions and classes a module exports and defines itself (what the docs render), less registry entry points."
+    skip = registry_entries()
     for name in getattr(mod, '__all__', []):
         o = getattr(mod, name)
         if (inspect.isfunction(o) or inspect.isclass(o)) and getattr(o, '__module__', None) == mod.__name__ and id(o) not in skip:
