@@ -13,17 +13,15 @@ Rows added later (the focal teacher, `configs/sweeps/calibration_transfer_cpu_fo
 
     python bench/calibration_transfer_cpu.py --results results/transfer_cpu_focal --merge
 """
-import argparse, json, sys, time
+import json
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 import yaml
 
-from safekd.core import atomic_write_json, env_info
 from safekd.results import find_runs, run_row
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import cells, parser, seed_stats, write_record
 
 
 def describe(run_dir):
@@ -38,9 +36,7 @@ def describe(run_dir):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--results', required=True, help='the sweep output folder')
-    p.add_argument('--out', default=str(ROOT / 'bench' / 'results' / 'calibration_transfer_cpu.json'))
+    p = parser(__doc__, 'calibration_transfer_cpu')
     p.add_argument('--merge', action='store_true', help="keep the runs already in --out and add these")
     a = p.parse_args(argv)
     runs = [dict(describe(d), results=str(a.results)) for d in find_runs(a.results)]
@@ -52,16 +48,12 @@ def main(argv=None):
     by = defaultdict(list)
     for r in runs: by[(r['kind'], r['teacher_loss'], r['T'])].append(r)
     groups = [dict(kind=kd, teacher_loss=l, T=T, seeds=sorted(r['seed'] for r in rs),
-                   acc_mean=np.mean([r['acc'] for r in rs], 0).tolist(), acc_sd=np.std([r['acc'] for r in rs], 0, ddof=1).tolist() if len(rs) > 1 else None,
-                   ece_mean=np.mean([r['ece'] for r in rs], 0).tolist(), ece_sd=np.std([r['ece'] for r in rs], 0, ddof=1).tolist() if len(rs) > 1 else None)
+                   **dict(zip(('acc_mean', 'acc_sd'), seed_stats(rs, 'acc'))), **dict(zip(('ece_mean', 'ece_sd'), seed_stats(rs, 'ece'))))
               for (kd, l, T), rs in sorted(by.items(), key=lambda kv: (kv[0][0] == 'student', kv[0][1], kv[0][2] or 0))]
-    f = lambda m, s: ' / '.join(f"{x:.3f}" + (f"±{y:.3f}" if s else '') for x, y in zip(m, s or [0] * len(m)))
     print('| run | teacher loss | T | seeds | accuracy per exit | ECE per exit |\n|---|---|---|---|---|---|')
-    for g in groups: print(f"| {g['kind']} | {g['teacher_loss']} | {g['T'] or '-'} | {len(g['seeds'])} | {f(g['acc_mean'], g['acc_sd'])} | {f(g['ece_mean'], g['ece_sd'])} |")
-    atomic_write_json(Path(a.out), dict(benchmark='calibration_transfer_cpu', command=' '.join([Path(sys.executable).name, *sys.argv]),
-                                        date=time.strftime('%Y-%m-%dT%H:%M:%S%z'), env=env_info(None, ROOT),
-                                        results=sorted({r['results'] for r in runs}), merged_from=dict(command=old.get('command'), date=old.get('date'), env=old.get('env')) if a.merge else None,
-                                        groups=groups, runs=runs))
+    for g in groups: print(f"| {g['kind']} | {g['teacher_loss']} | {g['T'] or '-'} | {len(g['seeds'])} | {cells(g['acc_mean'], g['acc_sd'])} | {cells(g['ece_mean'], g['ece_sd'])} |")
+    write_record(a.out, 'calibration_transfer_cpu', sorted({r['results'] for r in runs}), merged_from=dict(command=old.get('command'), date=old.get('date'), env=old.get('env')) if a.merge else None,
+                 groups=groups, runs=runs)
     print(f'wrote {a.out}')
 
 
