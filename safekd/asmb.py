@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch, store_attr
 from torch import nn
 
-from .core import Registry, atomic_torch_save, atomic_write_text, check_choice
+from .core import Registry, atomic_torch_save, atomic_write_text, check_choice, evaluating
 from .data import Data, batches, num_batches
 from .losses import kd_loss
 from .training import (AMP_DTYPES, CKPT_FORMAT, ERM, METHODS, FitResult, Method, Progress, Step, Trainer, ce,
@@ -162,7 +162,7 @@ class MBM(nn.Module):
                 ):
         super().__init__()
         if out_dim % n_head: raise ValueError(f"mbm_out_dim={out_dim} must be a multiple of mbm_n_head={n_head}")
-        self.use_ib, self.clip, self.n_t = use_ib, logvar_clip, len(t_dims)
+        self.use_ib, self.logvar_clip, self.n_t = use_ib, logvar_clip, len(t_dims)
         self.q = nn.Parameter(0.02 * torch.randn(1, out_dim)) if learnable_q else None
         self.q_proj = None if learnable_q else nn.Sequential(nn.Linear(q_dim, out_dim), nn.LayerNorm(out_dim))
         self.kv = nn.ModuleList(kv_proj(d, out_dim, adapter_dim) for d in t_dims)
@@ -179,7 +179,7 @@ class MBM(nn.Module):
         h = self.q.expand(len(kv), -1) if self.q is not None else self.q_proj(q)
         h = self.norm(h + self.drop(self.attn(h[:, None], kv, kv, need_weights=False)[0][:, 0]))
         if not self.use_ib: return self.head(h), h, h.new_zeros((), dtype=torch.float32)
-        mu, logvar = self.mu(h), self.logvar(h).clamp(-self.clip, self.clip)
+        mu, logvar = self.mu(h), self.logvar(h).clamp(-self.logvar_clip, self.logvar_clip)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
         return self.head(z), z, ib_kl(mu, logvar)
 
@@ -269,7 +269,8 @@ class ASMB(Method):
             if not ok(getattr(self, k)): raise ValueError(f"asmb: {k}={getattr(self, k)!r} is not valid; valid: {valid}")
         if feat_kd_key != 'final' and not (_int(0)(feat_kd_key) and feat_kd_key < num_exits):
             raise ValueError(f"asmb: feat_kd_key={feat_kd_key!r} is not valid; valid: 'final' or an exit index 0 .. {num_exits - 1}")
-        self.k_feat, self.w = -1 if feat_kd_key == 'final' else feat_kd_key, default_exit_weights(num_exits, exit_weights)
+        self.k_feat = -1 if feat_kd_key == 'final' else feat_kd_key
+        self.exit_weights = default_exit_weights(num_exits, exit_weights)     # the resolved weights replace the argument
         self.mbm = self.proj = None; self.layout = None
     def train(self,
               mode: bool = True,        # the mode of the method's own parts
@@ -296,9 +297,7 @@ def setup(self: ASMB,
     "Build the MBM (and the feature-KD projection) once, from the shapes."
     check_teachers(teacher); self.layout = net.layout
     if self.mbm is not None: return
-    was = net.training; net.eval()
-    with torch.no_grad(): z, f = net.forward_features(x)
-    net.train(was)
+    with evaluating(net), torch.no_grad(): z, f = net.forward_features(x)
     d_s, d_k = (pool_features(f[k], net.layout).shape[1] for k in (-1, self.k_feat))
     out = self.mbm_out_dim or d_s
     if self.mbm_query_dim and self.mbm_query_dim != d_s and not self.mbm_learnable_q:
@@ -315,7 +314,7 @@ def forward(self: ASMB,
     "Per exit k: w_k (alpha CE + gamma KD from the synergy logits + beta_h KD from the teachers' mean), plus feature KD to the code."
     with torch.no_grad(): syn, z, _ = self.mbm(pool_features(s.feats[-1], self.layout).detach(), s.t_feats)
     out = {}
-    for k, (w, zk) in enumerate(zip(self.w, s.logits)):
+    for k, (w, zk) in enumerate(zip(self.exit_weights, s.logits)):
         out[f'ce{k}'], out[f'kd{k}'] = w * self.ce_weight * ce(zk, s), w * self.kd_weight * kd_loss(zk, syn, self.T)
         if self.hybrid_beta > 0: out[f'hyb{k}'] = w * self.hybrid_beta * kd_loss(zk, s.t_logits, self.T)
     if self.feat_kd_alpha > 0:
@@ -433,11 +432,11 @@ def synergy_accuracy(r: Stages, # the run
                     ) -> float:
     "Top-1 accuracy of the synergy logits on a split (the MBM in eval mode)."
     m, info, hits = r.method, r.data.info, 0
-    was = m.mbm.training; m.mbm.eval()
-    for x, y in batches(split, train_arg(r.train, 'eval_batch_size'), device=r.device, mean=info.mean, std=info.std):
-        q = pool_features(r.net.forward_features(x)[1][-1], m.layout)
-        hits += int((m.mbm(q, r.teacher(x, None, True)[1])[0].argmax(-1) == y).sum())
-    m.mbm.train(was); return hits / max(len(split), 1)
+    with evaluating(m.mbm):
+        for x, y in batches(split, train_arg(r.train, 'eval_batch_size'), device=r.device, mean=info.mean, std=info.std):
+            q = pool_features(r.net.forward_features(x)[1][-1], m.layout)
+            hits += int((m.mbm(q, r.teacher(x, None, True)[1])[0].argmax(-1) == y).sum())
+    return hits / max(len(split), 1)
 
 # %% ../nbs/05a_asmb.ipynb #2f31e731
 def teacher_epoch(r: Stages,    # the run

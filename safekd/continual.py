@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from fastcore.basics import patch, store_attr
 from torch.func import functional_call, grad, vmap
 
-from .core import Registry, atomic_torch_save, atomic_write_json, atomic_write_text, get_logger, seed_everything
+from .core import Registry, atomic_torch_save, atomic_write_json, atomic_write_text, evaluating, get_logger, seed_everything
 from .data import AUGMENTS, Data, Split, augment_key, batches, normalise
-from .training import FitResult, Progress, Trainer, TrainHook, fit_plain, load_checkpoint, resolve_device
+from .training import FitResult, Progress, Trainer, TrainHook, load_checkpoint, method_fitter, resolve_device
 from .wrapper import MultiExitNet
 
 # %% ../nbs/05b_continual.ipynb #90edde1c
@@ -176,7 +176,7 @@ class ReplayHook(TrainHook):
     def __init__(self, buffer: ReservoirBuffer,  # reservoir of row indices into `train`
                  train: Split,                   # the FULL training split (every task's rows)
                  replay_ratio: float):           # the replayed share of every batch, in [0, 1)
-        self.buffer, self.train, self.ratio = buffer, train, replay_ratio
+        self.buffer, self.train, self.replay_ratio = buffer, train, replay_ratio
         self.seen = torch.zeros(len(train), dtype=torch.bool)    # rows streamed already
         self.start(torch.arange(len(train)))
     def before_step(self,
@@ -187,7 +187,7 @@ class ReplayHook(TrainHook):
                     g,
                    ):
         self._restore(tr)
-        m = replay_count(len(y), self.ratio)
+        m = replay_count(len(y), self.replay_ratio)
         if not len(self.buffer) or not m: return x, y, idx
         j = self.buffer.sample(m, g).to(y.device)
         X, Y = self.train.to(y.device)
@@ -267,13 +267,11 @@ def fisher_diagonal(net: MultiExitNet,  # the student after a task
     "The empirical diagonal Fisher of the mean-over-exits cross-entropy at the true labels: per-sample squared gradients, averaged."
     params = {n: p for n, p in net.named_parameters() if p.requires_grad}
     sub = split.subset(torch.linspace(0, len(split) - 1, min(n_samples, len(split))).round().long())
-    fisher, was = {n: torch.zeros_like(p, dtype=torch.float32) for n, p in params.items()}, net.training
+    fisher = {n: torch.zeros_like(p, dtype=torch.float32) for n, p in params.items()}
     m = None if mask is None else torch.as_tensor(mask).to(device)
-    net.eval()
-    try:
+    with evaluating(net):
         for x, y in batches(sub, batch_size, device=device, mean=mean, std=std):
             for n, g in _sample_grads(net, params, x, y, m).items(): fisher[n] += g.float().pow(2).sum(0)
-    finally: net.train(was)
     return {n: f / max(len(sub), 1) for n, f in fisher.items()}
 
 # %% ../nbs/05b_continual.ipynb #a01c2454
@@ -290,12 +288,12 @@ class EWCHook(TrainHook):
     "Online EWC: the term `ewc` = lambda_ewc * ewc_penalty once a task has been consolidated."
     def __init__(self, lambda_ewc: float,     # lambda, the penalty's weight
                  ewc_gamma: float = 1.0):     # gamma, the decay of the earlier Fisher
-        self.lam, self.gamma, self.fisher, self.anchor = lambda_ewc, ewc_gamma, {}, {}
-    def terms(self, tr, s): return {'ewc': self.lam * ewc_penalty(tr.net, self.fisher, self.anchor)} if self.fisher else {}
+        self.lambda_ewc, self.ewc_gamma, self.fisher, self.anchor = lambda_ewc, ewc_gamma, {}, {}
+    def terms(self, tr, s): return {'ewc': self.lambda_ewc * ewc_penalty(tr.net, self.fisher, self.anchor)} if self.fisher else {}
     def consolidate(self, net: MultiExitNet,  # the student after a task
                     fisher: dict):            # that task's Fisher (fisher_diagonal)
         "F <- gamma F + F_new; anchor <- the parameters now."
-        self.fisher = {n: f + self.gamma * self.fisher[n].to(f.device) if n in self.fisher else f for n, f in fisher.items()}
+        self.fisher = {n: f + self.ewc_gamma * self.fisher[n].to(f.device) if n in self.fisher else f for n, f in fisher.items()}
         self.anchor = {n: p.detach().clone() for n, p in net.named_parameters() if n in fisher}
     def to(self,
            device,                      # where the student is
@@ -328,12 +326,10 @@ def masked_exit_accuracy(net: MultiExitNet,       # the student
                         ) -> list:                # K accuracies (NaN for an empty split)
     "Top-1 accuracy of every exit, each row's logits masked to the classes its task may be predicted as."
     if not len(split): return [float('nan')] * net.num_exits
-    was, hits, M, to = net.training, torch.zeros(net.num_exits, device=device), allowed.to(device), task_of.to(device)
-    net.eval()
-    try:
+    hits, M, to = torch.zeros(net.num_exits, device=device), allowed.to(device), task_of.to(device)
+    with evaluating(net):
         for x, y in batches(split, batch_size, device=device, mean=mean, std=std):
             hits += torch.stack([(mask_logits(z, M[to[y]]).argmax(-1) == y).sum() for z in net(x)])
-    finally: net.train(was)
     return (hits.double() / len(split)).tolist()
 
 # %% ../nbs/05b_continual.ipynb #fdf0cfa2
@@ -525,7 +521,7 @@ def fit_continual(net: MultiExitNet,          # the student: one head over every
                  ) -> FitResult:              # the net after the last task, the whole data, counters summed over tasks
     "Train on a sequence of tasks of classes, keeping each task's last weights; writes cl_metrics.json, checkpoint_best.pt, metrics_per_epoch.jsonl."
     cl = check_continual(data.info.num_classes, **{k: v for k, v in locals().items() if k in CL_KEYS})
-    fit = fit or type(method).fitter or fit_plain
+    fit = fit or method_fitter(method)
     run = _ContinualRun(net, method, data, Path(out_dir), teacher, train, seed, resume, fit, cl)
     for t in range(run.done, num_tasks): run.after_task(t, run.fit_task(t))
     return run.finish()

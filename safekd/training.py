@@ -9,7 +9,8 @@ __all__ = ['METHODS', 'OPTIMIZERS', 'SCHEDULES', 'CKPT_FORMAT', 'AMP_DTYPES', 'd
            'ce_all', 'Method', 'build_method', 'list_methods', 'ERM', 'MultiExit', 'SDN', 'PL', 'KD', 'warmup_ramp',
            'DKD', 'feature_map', 'pool_features', 'hint_regressor', 'FitNet', 'AT', 'CRD', 'SafeKD', 'FrozenTeacher',
            'SelfTeacher', 'EMATeacher', 'lr_factor', 'apply_freeze', 'mix_batch', 'in_notebook', 'Progress',
-           'load_checkpoint', 'load_model', 'resolve_device', 'TrainHook', 'Trainer', 'FitResult', 'fit_plain']
+           'load_checkpoint', 'load_model', 'resolve_device', 'TrainHook', 'Trainer', 'FitResult', 'fit_plain',
+           'method_fitter']
 
 # %% ../nbs/05_training.ipynb #1743f316
 import copy, inspect, json, math, sys, time
@@ -27,10 +28,10 @@ from IPython import get_ipython
 from torch import nn
 
 # %% ../nbs/05_training.ipynb #51ccaa52
-from .core import Registry, atomic_torch_save, atomic_write_text, check_choice, get_logger
+from .core import Registry, atomic_torch_save, atomic_write_text, check_choice, evaluating, get_logger
 from .data import Data, Split, batches, num_batches
 from .losses import (CRDMemory, Embed, HintRegressor, PLTemperature, at_loss, calibration_loss,
-                           consistency_loss, crd_loss, dkd_loss, fitnet_loss, kd_loss, pl_loss)
+                           consistency_loss, crd_loss, dkd_loss, fitnet_loss, kd_loss, soft_ce_loss)
 from .wrapper import MultiExitNet, build_model
 
 # %% ../nbs/05_training.ipynb #8659f2cb
@@ -74,11 +75,11 @@ def ce(z,                               # logits
     "Cross-entropy with the step's label smoothing and mixing."
     return mixed(partial(F.cross_entropy, label_smoothing=s.label_smoothing), z, s)
 
-def ce_all(method,                      # a method with per-exit weights `w`
+def ce_all(method,                      # a method with per-exit weights `exit_weights`
            s: Step,                     # the step
           ) -> dict:
     "Per-exit weighted cross-entropy terms `ce{k}`, shared by every method that trains all exits."
-    return {f'ce{k}': w * ce(z, s) for k, (w, z) in enumerate(zip(method.w, s.logits))}
+    return {f'ce{k}': w * ce(z, s) for k, (w, z) in enumerate(zip(method.exit_weights, s.logits))}
 
 # %% ../nbs/05_training.ipynb #f9729169
 METHODS = Registry('method')
@@ -90,7 +91,7 @@ class Method(nn.Module):
     def __init__(self,
                  num_exits: int,        # K
                 ):
-        super().__init__(); self.K = num_exits
+        super().__init__(); self.num_exits = num_exits
     def setup(self,
               net,                      # the student
               teacher,                  # the teacher or None
@@ -136,7 +137,7 @@ class MultiExit(Method):
                  num_exits: int,                               # K
                  exit_weights: Sequence[float] | None = None,  # per-exit weights (default equal)
                 ):
-        super().__init__(num_exits); self.w = default_exit_weights(num_exits, exit_weights)
+        super().__init__(num_exits); self.exit_weights = default_exit_weights(num_exits, exit_weights)
     def forward(self, s: Step): return ce_all(self, s)
 
 @METHODS.register('sdn')
@@ -148,31 +149,37 @@ class SDN(Method):
                  start: float = 0.01,                           # weight at the start
                 ):
         super().__init__(num_exits); self.start = start
-        self.tau = list(final_weights) if final_weights is not None else [(k + 1) / num_exits for k in range(num_exits - 1)]
-        if len(self.tau) != num_exits - 1: raise ValueError(f"need {num_exits - 1} final weights, got {len(self.tau)}")
+        self.final_weights = list(final_weights) if final_weights is not None else [(k + 1) / num_exits for k in range(num_exits - 1)]
+        if len(self.final_weights) != num_exits - 1: raise ValueError(f"need {num_exits - 1} final weights, got {len(self.final_weights)}")
     def forward(self,
                 s: Step,
                ):
-        w = [self.start + (t - self.start) * s.progress for t in self.tau] + [1.0]
+        w = [self.start + (t - self.start) * s.progress for t in self.final_weights] + [1.0]
         return {f'ce{k}': wk * ce(z, s) for k, (wk, z) in enumerate(zip(w, s.logits))}
 
 # %% ../nbs/05_training.ipynb #53c5cd9d
 @METHODS.register('pl')
 class PL(Method):
-    "Phuong & Lampert (ICCV 2019): the detached final exit distils into every earlier exit, adaptive temperature."
+    "Phuong & Lampert (ICCV 2019) as their reference code: (1-C) CE on every exit + C T^2 soft CE from the detached final exit, scaled."
     def __init__(self,
-                 num_exits: int,            # K
-                 C: float = 0.5,            # distillation weight
-                 T0: float = 1.0,           # start T
-                 factor: float = 1.05,      # growth per step
-                 constant_T: bool = False,  # keep T fixed
+                 num_exits: int,             # K
+                 C: float = 0.5,             # distillation weight; every exit's CE, the final one's too, gets 1 - C
+                 maxprob: float = 0.5,       # T grows while the softened final exit's batch-mean top probability exceeds this
+                 Tmult: float = 1.05,        # T's growth factor per step
+                 global_scale: float = 1.0,  # factor of the whole loss (the reference's default; its train_cifar.py uses 10 / K)
+                 T0: float = 1.0,            # start T (the reference's 1)
+                 constant_T: bool = False,   # keep T = T0 (the reference's DistillationLossConstTemp)
                 ):
-        super().__init__(num_exits); self.C, self.temp = C, PLTemperature(T0, factor, 0.5, constant_T)
+        super().__init__(num_exits); self.C, self.global_scale = C, global_scale
+        self.temp = PLTemperature(T0, Tmult, maxprob, constant_T)
     def forward(self,
-                s: Step,
+                s: Step,                     # the step
                ):
-        T = self.temp.step(s.logits[-1]) if self.training else self.temp.T
-        return {'pl': pl_loss(s.logits, s.y, T, self.C)}
+        T, g, C, z_K = self.temp.T, self.global_scale, self.C, s.logits[-1]
+        out = {f'ce{k}': g * (1 - C) * ce(z, s) for k, z in enumerate(s.logits)}
+        out.update({f'kd{k}': g * C * soft_ce_loss(z, z_K, T) for k, z in enumerate(s.logits[:-1])})
+        if self.training: self.temp.update(z_K)        # after the loss, as the reference: this step used the T before it
+        return out
     def get_extra_state(self): return {'T': self.temp.T}
     def set_extra_state(self, state): self.temp.T = float(state['T'])
 
@@ -188,14 +195,14 @@ class KD(Method):
                  kd_weight: float = 0.9,                       # KD weight
                  exit_weights: Sequence[float] | None = None,  # per-exit weights (default equal)
                 ):
-        super().__init__(num_exits); self.T, self.a, self.b = T, ce_weight, kd_weight
-        self.w = default_exit_weights(num_exits, exit_weights)
+        super().__init__(num_exits); self.T, self.ce_weight, self.kd_weight = T, ce_weight, kd_weight
+        self.exit_weights = default_exit_weights(num_exits, exit_weights)
     def forward(self,
                 s: Step,
                ):
         out = {}
-        for k, (w, z) in enumerate(zip(self.w, s.logits)):
-            out[f'ce{k}'], out[f'kd{k}'] = w * self.a * ce(z, s), w * self.b * kd_loss(z, s.t_logits, self.T)
+        for k, (w, z) in enumerate(zip(self.exit_weights, s.logits)):
+            out[f'ce{k}'], out[f'kd{k}'] = w * self.ce_weight * ce(z, s), w * self.kd_weight * kd_loss(z, s.t_logits, self.T)
         return out
 
 # %% ../nbs/05_training.ipynb #e826cd1b
@@ -218,14 +225,15 @@ class DKD(Method):
                  warmup_frac: float = 20 / 240,                # warm-up share of training
                  exit_weights: Sequence[float] | None = None,  # per-exit weights
                 ):
-        super().__init__(num_exits); self.alpha, self.beta, self.T, self.a, self.pw = alpha, beta, T, ce_weight, warmup_frac
-        self.w = default_exit_weights(num_exits, exit_weights)
+        super().__init__(num_exits); self.alpha, self.beta, self.T = alpha, beta, T
+        self.ce_weight, self.warmup_frac = ce_weight, warmup_frac
+        self.exit_weights = default_exit_weights(num_exits, exit_weights)
     def forward(self,
                 s: Step,
                ):
-        r, out = warmup_ramp(s.progress, self.pw), {}
-        for k, (w, z) in enumerate(zip(self.w, s.logits)):
-            out[f'ce{k}'] = w * self.a * ce(z, s)
+        r, out = warmup_ramp(s.progress, self.warmup_frac), {}
+        for k, (w, z) in enumerate(zip(self.exit_weights, s.logits)):
+            out[f'ce{k}'] = w * self.ce_weight * ce(z, s)
             out[f'dkd{k}'] = w * r * dkd_loss(z, s.t_logits, s.y, self.alpha, self.beta, self.T)
         return out
 
@@ -261,7 +269,7 @@ class FitNet(Method):
                  hint_weight: float = 100.0,                   # gamma
                  exit_weights: Sequence[float] | None = None,  # per-exit weights
                 ):
-        super().__init__(num_exits); self.g, self.w = hint_weight, default_exit_weights(num_exits, exit_weights)
+        super().__init__(num_exits); self.hint_weight, self.exit_weights = hint_weight, default_exit_weights(num_exits, exit_weights)
     def setup(self,
               net,
               teacher,
@@ -274,8 +282,8 @@ class FitNet(Method):
                 s: Step,
                ):
         out = ce_all(self, s)
-        for k, (w, r, a, b) in enumerate(zip(self.w, self.reg, map(feature_map, s.feats), map(feature_map, s.t_feats))):
-            out[f'hint{k}'] = w * self.g * fitnet_loss(r(a, b.shape[-2:] if b.ndim == 4 else None), b)
+        for k, (w, r, a, b) in enumerate(zip(self.exit_weights, self.reg, map(feature_map, s.feats), map(feature_map, s.t_feats))):
+            out[f'hint{k}'] = w * self.hint_weight * fitnet_loss(r(a, b.shape[-2:] if b.ndim == 4 else None), b)
         return out
 
 @METHODS.register('at')
@@ -288,14 +296,14 @@ class AT(Method):
                  p: float = 2.0,                               # exponent
                  exit_weights: Sequence[float] | None = None,  # per-exit weights
                 ):
-        super().__init__(num_exits); self.g, self.p, self.w = at_weight, p, default_exit_weights(num_exits, exit_weights)
+        super().__init__(num_exits); self.at_weight, self.p, self.exit_weights = at_weight, p, default_exit_weights(num_exits, exit_weights)
     def forward(self,
                 s: Step,
                ):
         out = ce_all(self, s)
-        for k, (w, a, b) in enumerate(zip(self.w, map(feature_map, s.feats), map(feature_map, s.t_feats))):
+        for k, (w, a, b) in enumerate(zip(self.exit_weights, map(feature_map, s.feats), map(feature_map, s.t_feats))):
             if a.ndim != 4 or b.ndim != 4: raise ValueError(f"at needs CNN feature maps (B, C, H, W), got {a.ndim}-D and {b.ndim}-D")
-            out[f'at{k}'] = w * self.g * at_loss(a, b, self.p)
+            out[f'at{k}'] = w * self.at_weight * at_loss(a, b, self.p)
         return out
 
 # %% ../nbs/05_training.ipynb #7f575283
@@ -312,8 +320,8 @@ class CRD(Method):
                  momentum: float = 0.5,                        # bank momentum
                  exit_weights: Sequence[float] | None = None,  # per-exit weights
                 ):
-        super().__init__(num_exits); self.g, self.dim, self.n_neg, self.T, self.mom = crd_weight, dim, n_neg, T, momentum
-        self.w = default_exit_weights(num_exits, exit_weights)
+        super().__init__(num_exits); self.crd_weight, self.dim, self.n_neg, self.T, self.momentum = crd_weight, dim, n_neg, T, momentum
+        self.exit_weights = default_exit_weights(num_exits, exit_weights)
     def setup(self,
               net,
               teacher,
@@ -326,15 +334,15 @@ class CRD(Method):
         self.emb_s = nn.ModuleList(Embed(pool_features(f, self.layout).shape[1], self.dim) for f in fs).to(x.device)
         self.emb_t = nn.ModuleList(Embed(c_t, self.dim) for _ in fs).to(x.device)
         n_neg = min(self.n_neg, n_train - 1)
-        self.mem = nn.ModuleList(CRDMemory(n_train, self.dim, n_neg, self.T, self.mom) for _ in fs).to(x.device)
+        self.mem = nn.ModuleList(CRDMemory(n_train, self.dim, n_neg, self.T, self.momentum) for _ in fs).to(x.device)
     def forward(self,
                 s: Step,
                ):
         out, f_t = ce_all(self, s), pool_features(s.t_feats[-1], self.t_layout)
         keep = s.idx >= 0            # rows without a training index (a continual run's replayed rows, idx -1) get no contrastive term
-        for k, (w, f) in enumerate(zip(self.w, s.feats)):
+        for k, (w, f) in enumerate(zip(self.exit_weights, s.feats)):
             e_s, e_t = self.emb_s[k](pool_features(f, self.layout)[keep]), self.emb_t[k](f_t[keep])
-            out[f'crd{k}'] = w * self.g * crd_loss(e_s, e_t, s.idx[keep], self.mem[k], update=self.training)
+            out[f'crd{k}'] = w * self.crd_weight * crd_loss(e_s, e_t, s.idx[keep], self.mem[k], update=self.training)
         return out
 
 # %% ../nbs/05_training.ipynb #c3ba7068
@@ -354,16 +362,17 @@ class SafeKD(Method):
                  consistency_mode: str = 'next',               # 'next' or 'final'
                 ):
         super().__init__(num_exits)
-        self.w = default_exit_weights(num_exits, exit_weights, final=4 / 3)
-        self.alpha, self.beta, self.T, self.pw = alpha, beta, T, warmup_frac
-        self.g, self.cT, self.mode = consistency_weight, consistency_T, check_choice(consistency_mode, ('next', 'final'), 'consistency mode')
+        self.exit_weights = default_exit_weights(num_exits, exit_weights, final=4 / 3)
+        self.alpha, self.beta, self.T, self.warmup_frac = alpha, beta, T, warmup_frac
+        self.consistency_weight, self.consistency_T = consistency_weight, consistency_T
+        self.consistency_mode = check_choice(consistency_mode, ('next', 'final'), 'consistency mode')
     def forward(self,
                 s: Step,
                ):
-        r, out = warmup_ramp(s.progress, self.pw), ce_all(self, s)
-        for k, (w, z) in enumerate(zip(self.w, s.logits)):
+        r, out = warmup_ramp(s.progress, self.warmup_frac), ce_all(self, s)
+        for k, (w, z) in enumerate(zip(self.exit_weights, s.logits)):
             out[f'dkd{k}'] = w * r * dkd_loss(z, s.t_logits, s.y, self.alpha, self.beta, self.T)
-        for k, c in enumerate(consistency_loss(s.logits, self.cT, self.mode)): out[f'cons{k}'] = self.g * c
+        for k, c in enumerate(consistency_loss(s.logits, self.consistency_T, self.consistency_mode)): out[f'cons{k}'] = self.consistency_weight * c
         return out
 
 # %% ../nbs/05_training.ipynb #af4e5f4b
@@ -434,13 +443,12 @@ def lr_factor(step: int,                 # step
 
 # %% ../nbs/05_training.ipynb #14ca0e0f
 def apply_freeze(net: MultiExitNet,     # the net
-                 freeze: int,           # -1 none, 0 heads only, n heads + last n segments
+                 freeze: int,           # -1 none, 0 every segment (heads only), n all but the last n segments
                 ) -> MultiExitNet:
-    "Freeze the backbone except its last `freeze` segments (-1: nothing frozen); heads always train."
+    "Freeze the backbone except its last `freeze` segments (-1: nothing); only turns `requires_grad` off, never on."
     if freeze < -1 or freeze > net.num_exits: raise ValueError(f"freeze={freeze}; valid: -1 (none), 0 (heads only) .. {net.num_exits}")
-    net.set_trainable('all', backbone=True)
     if freeze >= 0:
-        for k, seg in enumerate(net.segments): seg.requires_grad_(k >= net.num_exits - freeze)
+        for seg in net.segments[:net.num_exits - freeze]: seg.requires_grad_(False)
     return net
 
 # %% ../nbs/05_training.ipynb #1d13477c
@@ -594,7 +602,7 @@ class Trainer:
                  hooks: Sequence = (),                     # `TrainHook`s (continual learning), called in order
                 ):
         store_attr(but='net,method,data,teacher,hooks')
-        self.hooks = list(hooks)
+        self.hooks = list(hooks); self.logit_hooks = _overrides(self.hooks, 'logits')   # found once, not every step
         self.net, self.method, self.data, self.teacher = net, method, data, teacher
         self.out_dir, self.device, self.amp_dtype = Path(out_dir), resolve_device(device), AMP_DTYPES[check_choice(amp, AMP_DTYPES, 'amp')]
         self.progress, self.log = Progress(progress), get_logger('safekd.training')
@@ -646,7 +654,7 @@ def train_step(self: Trainer,
         if self.method.needs_features: logits, feats = self.net.forward_features(x)
         else: logits = self.net(x)
         if self.teacher is not None: t_logits, t_feats = self.teacher(x, logits, self.method.needs_features)
-        for h in _overrides(self.hooks, 'logits'):
+        for h in self.logit_hooks:
             logits = [h.logits(self, z) for z in logits]; t_logits = None if t_logits is None else h.logits(self, t_logits)
         s = Step(logits, y, feats, t_logits, t_feats, idx, mix, progress, self.label_smoothing)
         terms = self.method(s)
@@ -696,17 +704,14 @@ def evaluate(self: Trainer,
              split: Split,              # a data split
             ) -> list:
     "Top-1 accuracy of every exit on a split (through the hooks' `logits`, e.g. a continual run's seen classes)."
-    it, mask = batches(split, self.eval_batch_size, device=self.device, mean=self.mean, std=self.std), _overrides(self.hooks, 'logits')
+    it, hits = batches(split, self.eval_batch_size, device=self.device, mean=self.mean, std=self.std), 0
     with self.autocast():
-        if not mask: return self.net.exit_accuracy(it)
-        was, hits = self.net.training, 0; self.net.eval()
-        try:
-            with torch.inference_mode():
-                for x, y in it:
-                    zs = self.net(x)
-                    for h in mask: zs = [h.logits(self, z) for z in zs]
-                    hits = hits + torch.stack([(z.argmax(-1) == y).sum() for z in zs])
-        finally: self.net.train(was)
+        if not self.logit_hooks: return self.net.exit_accuracy(it)
+        with evaluating(self.net), torch.inference_mode():
+            for x, y in it:
+                zs = self.net(x)
+                for h in self.logit_hooks: zs = [h.logits(self, z) for z in zs]
+                hits = hits + torch.stack([(z.argmax(-1) == y).sum() for z in zs])
         return (hits.double() / max(len(split), 1)).tolist()
 
 @patch
@@ -779,3 +784,9 @@ def fit_plain(net: MultiExitNet,          # the student
     tr = Trainer(net, method, data, out_dir, teacher=teacher, seed=seed, hooks=hooks, **train)
     tr.fit(resume=resume)
     return tr
+
+# %% ../nbs/05_training.ipynb #1b50a77a
+def method_fitter(method: Method,       # a built method
+                 ):                     # a function with fit_plain's signature
+    "How `method` trains: its class's own `fitter` (staged methods), else `fit_plain`."
+    return type(method).fitter or fit_plain

@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 # %% ../nbs/03_wrapper.ipynb #707efcfd
-from .core import Registry, atomic_torch_save, atomic_write_json, check_choice, env_info
+from .core import Registry, atomic_torch_save, atomic_write_json, check_choice, env_info, evaluating
 from .backbones import MODELS, build_backbone, list_models  # noqa: F401 (MODELS and list_models are re-exported: safekd.wrapper is where users look)
 from . import cifar, msdnet  # noqa: F401 (imported to register the CIFAR family and MSDNet in MODELS)
 from .data import load_data, normalise
@@ -124,7 +124,7 @@ def build_head(layout: str, # a key of HEADS
 def count_flops(fn,                     # a callable
                 *args,                  # its arguments
                ) -> tuple:
-    "Run `fn(*args)` under `FlopCounterMode`: (its output, total FLOPs)."
+    "Run `fn(*args)` under `FlopCounterMode`: (its output, total FLOPs at 2 per multiply-add, about twice fvcore's/thop's MACs)."
     with torch.enable_grad(), FlopCounterMode(display=False) as fc: out = fn(*args)
     return out, fc.get_total_flops()
 
@@ -193,18 +193,27 @@ def forward_features(self: MultiExitNet,
         x = seg(x); feats.append(x); logits.append(head(x))
     return logits, feats
 
+# %% ../nbs/03_wrapper.ipynb #607989a1
+@patch
+def forward_to(self: MultiExitNet,
+               x,                       # a batch
+               k: int,                  # the exit to stop at, 0..K-1
+              ) -> torch.Tensor:        # exit k's logits (B, C)
+    "Run segments 0..k and head k only: exit k's logits, with nothing after segment k computed."
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < self.num_exits:
+        raise ValueError(f"exit k={k!r} is not valid; valid: an int in 0..{self.num_exits - 1}")
+    for seg in self.segments[:k + 1]: x = seg(x)
+    return self.heads[k](x)
+
 # %% ../nbs/03_wrapper.ipynb #790f2aeb
 @patch
 def _flops_parts(self: MultiExitNet, input_shape: Sequence[int]): # one sample's shape, e.g. (3, 32, 32)
     "FLOPs of each segment and each head for one sample."
     p = next(self.parameters())
-    was, h = self.training, torch.zeros(1, *input_shape, device=p.device, dtype=p.dtype)
-    self.eval()
-    try:
-        seg, head = [], []
+    h, seg, head = torch.zeros(1, *input_shape, device=p.device, dtype=p.dtype), [], []
+    with evaluating(self):
         for s, g in zip(self.segments, self.heads):
             h, f = count_flops(s, h); seg.append(f); head.append(count_flops(g, h)[1])
-    finally: self.train(was)
     return seg, head
 
 @patch
@@ -302,14 +311,12 @@ def exit_accuracy(self: MultiExitNet,
                   device=None,          # device to move batches to
                  ) -> list:
     "Top-1 accuracy of every exit over a loader (eval mode, restored afterwards)."
-    was, correct, n = self.training, None, 0
-    self.eval()
-    try:
+    correct, n = None, 0
+    with evaluating(self):
         for x, y in loader:
             if device is not None: x, y = x.to(device), y.to(device)
             hits = torch.stack([(z.argmax(-1) == y).sum() for z in self(x)])
             correct, n = hits if correct is None else correct + hits, n + len(y)
-    finally: self.train(was)
     return (correct.double() / n).tolist()
 
 # %% ../nbs/03_wrapper.ipynb #94cb4056
@@ -345,10 +352,8 @@ def build_model(name: str,                                 # a key of MODELS
     "Build a multi-exit network from a registered backbone."
     bb = build_backbone(name, num_classes, in_chans=in_chans, input_size=input_size, pretrained=pretrained)
     names = [n for n, _ in bb.blocks]
-    was = [m.training for _, m in bb.blocks]
-    for _, m in bb.blocks: m.eval()
-    shapes, flops = _block_shapes_flops(bb.blocks, torch.zeros(1, in_chans, input_size, input_size))
-    for (_, m), w in zip(bb.blocks, was): m.train(w)
+    with evaluating(*(m for _, m in bb.blocks)):
+        shapes, flops = _block_shapes_flops(bb.blocks, torch.zeros(1, in_chans, input_size, input_size))
     cut = _resolve_exit_points(names, exit_points, num_exits, flops) + [len(names) - 1]
     segs = [nn.Sequential(OrderedDict((n.replace('.', '_'), m) for n, m in bb.blocks[a + 1:b + 1]))
             for a, b in zip([-1] + cut[:-1], cut)]
