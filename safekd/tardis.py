@@ -63,13 +63,16 @@ def exit_loss(outputs,                  # K logits (B, C), or one exit's logits 
 def held_only(net: MultiExitNet,                  # the net being trained
               optimizer: torch.optim.Optimizer,  # what may change
              ):
-    "Within: parameters outside `optimizer` need no grad, and parts (segments, heads) with none in it run in eval mode."
+    "Within: parameters outside `optimizer` need no grad; parts (segments, heads) and layers with none in it run in eval."
     held, was = {id(p) for g in optimizer.param_groups for p in g['params']}, net.training
     flags = [(p, p.requires_grad) for p in net.parameters()]
     try:
         for p, f in flags: p.requires_grad_(f and id(p) in held)
         if net.num_trainable() == 0: raise ValueError("the optimizer holds none of the net's trainable parameters")
         net.train()
+        for m in net.modules():   # a layer with no own parameter training keeps its buffers (BatchNorm stats)
+            own = list(m.parameters(recurse=False))
+            if own and not any(p.requires_grad for p in own): m.training = False
         for part in [*net.segments, *net.heads]:
             if not any(p.requires_grad for p in part.parameters()): part.eval()
         yield net
