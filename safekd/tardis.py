@@ -39,11 +39,7 @@ class EarlyExitNetwork(MultiExitNet):
                 x,                               # a batch
                 exit_chosen: int | None = None,  # None: every exit; k: exit k alone (blocks 0..k run)
                ) -> list | torch.Tensor:         # K logits (B, C), or exit k's (B, C)
-        if exit_chosen is None: return super().forward(x)
-        if not 0 <= exit_chosen < self.num_exits:
-            raise ValueError(f"exit_chosen={exit_chosen} out of range; valid: 0..{self.num_exits - 1}")
-        for seg in self.segments[:exit_chosen + 1]: x = seg(x)
-        return self.heads[exit_chosen](x)
+        return super().forward(x) if exit_chosen is None else self.forward_to(x, exit_chosen)
 
 # %% ../nbs/03a_tardis.ipynb #8e3f97f2
 def exit_loss(outputs,                  # K logits (B, C), or one exit's logits (B, C)
