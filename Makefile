@@ -13,6 +13,12 @@ FMNIST  := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 OS_PKGS := $(if $(wildcard $(FMNIST)),,dataset-fashion-mnist) $(if $(shell command -v latexmk && command -v pdflatex),,texlive-latex-base texlive-latex-recommended latexmk)
 NBFLAGS ?= slow
 export PYTHONUNBUFFERED := 1
+# README.md from nbs/index.ipynb: its code cells executed, `#| hide` cells dropped, code fences marked python
+# (nbdev-clean strips the notebook's language_info, which nbconvert reads the fence language from)
+README  = $(BIN)/python -c "import nbformat, sys; nb = nbformat.read('nbs/index.ipynb', 4); \
+	  nb.metadata['language_info'] = {'name': 'python'}; nbformat.write(nb, sys.stdout)" | \
+	  $(BIN)/jupyter nbconvert --log-level WARN --stdin --to markdown --RegexRemovePreprocessor.patterns="['^\#\| hide']" \
+	  --output-dir . --output README
 
 .PHONY: setup os-packages demo reproduce bench-reproduce test test-fast check lint sync docs-proc bench bench-calibrated bench-demo clean
 setup: $(STAMP) os-packages
@@ -58,7 +64,7 @@ test-fast: test
 check: setup
 	$(BIN)/nbdev-clean
 	$(BIN)/nbdev-export
-	$(BIN)/jupyter nbconvert --log-level WARN --to markdown --output-dir . --output README nbs/index.ipynb
+	$(README)
 	@if [ -n "$$(git status --porcelain -- nbs safekd README.md)" ]; then \
 	  git status --porcelain -- nbs safekd README.md; \
 	  echo "notebooks are unclean or out of sync with safekd/ or README.md: run 'make sync' and commit"; exit 1; fi
@@ -71,7 +77,7 @@ lint: setup
 
 sync: setup
 	$(BIN)/nbdev-clean && $(BIN)/nbdev-export
-	$(BIN)/jupyter nbconvert --log-level WARN --to markdown --output-dir . --output README nbs/index.ipynb
+	$(README)
 
 # nbdev's notebook processing for the Quarto site (Quarto itself renders it: `nbdev-docs` where Quarto is installed)
 docs-proc: setup
