@@ -23,7 +23,7 @@ import torch
 import yaml
 
 from safekd.core import atomic_write_json, env_info
-from safekd.experiment import run_dir, teacher_config
+from safekd.config import run_dir, teacher_config
 
 ROOT = Path(__file__).resolve().parents[1]
 EVIDENCE = ('config.yaml', 'env.json', 'metrics.json', 'exit_stats.json', 'reliability.json', 'metrics_per_epoch.jsonl')

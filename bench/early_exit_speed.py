@@ -21,8 +21,9 @@ from pathlib import Path
 import torch
 import yaml
 
-from safekd.core import atomic_write_json, env_info
-from safekd.experiment import RunEval, prepare_data, wallclock
+from safekd.core import atomic_write_json, env_info, from_jsonable
+from safekd.experiment import prepare_data
+from safekd.reports import RunEval, wallclock
 from safekd.training import load_model
 from safekd.wrapper import build_model, early_exit_timing
 
@@ -73,9 +74,8 @@ def calibrated(a, dev):
     cfg = yaml.safe_load((run / 'config.yaml').read_text())
     data = prepare_data(cfg['dataset'], cfg['seed'], **cfg['data'])
     net = load_model(run / 'checkpoint_best.pt', dev).eval()
-    rc = json.loads((run / 'risk_calibration.json').read_text())
-    fl = lambda t: [float(v) for v in t]               # 'inf' strings back to floats
-    certified = {json.dumps(c['thresholds']): fl(c['thresholds']) for c in rc['settings']['raw'] if c['certified']}
+    rc = from_jsonable(json.loads((run / 'risk_calibration.json').read_text()))   # 'inf' strings back to floats
+    certified = {json.dumps(c['thresholds']): c['thresholds'] for c in rc['settings']['raw'] if c['certified']}
     if not certified: raise SystemExit(f'error: no certified setting in {run / "risk_calibration.json"}')
     ev = RunEval(net, data, dev, max(a.batches), logits={})
     w = wallclock(ev, data.test, certified, batch_sizes=a.batches, samples=a.samples, reps=a.reps, score=rc['score'])

@@ -6,14 +6,15 @@ Docs: https://safekd.github.io/safekd/conformal.html.md"""
 
 # %% auto #0
 __all__ = ['RISKS', 'SCORE_RANGE', 'PATHS', 'CALIBRATORS', 'PROCEDURES', 'BUDGET', 'SIM_SCENARIOS', 'SIM_PROCEDURES', 'BASELINES',
-           'Outcomes', 'outcomes', 'exit_policy', 'consistency_risk', 'gap_risk', 'error_risk', 'selective_risk',
-           'loss_table', 'policy_risk', 'hellinger_risk', 'brier_risk', 'config_exits', 'config_risks', 'shared_path',
-           'rate_path', 'binom_cdf', 'hb_pvalue', 'wsr_capital', 'wsr_pvalue', 'ltt_stats', 'crc_stats', 'ucb_stats',
-           'fixed_sequence_test', 'bonferroni_test', 'holm_test', 'multistart_test', 'learned_test',
-           'min_calibration_size', 'ExitCalibration', 'UncertifiedWarning', 'path_data', 'trim_path', 'constraints',
-           'constraint_meta', 'constraint_tables', 'pass_probabilities', 'best_chain', 'learned_order', 'calibrate',
-           'synthetic_exits', 'synthetic_risk', 'naive_config', 'simulate', 'simulation_table', 'audit', 'softmax_rule',
-           'tuned_rule', 'patience_rule', 'msdnet_rule', 'safekd_rule', 'evaluate_policy', 'run_baselines']
+           'Outcomes', 'outcomes', 'exit_policy', 'exit_shares', 'expected_flops', 'flops_speedup', 'consistency_risk',
+           'gap_risk', 'error_risk', 'selective_risk', 'loss_table', 'policy_risk', 'hellinger_risk', 'brier_risk',
+           'config_exits', 'config_risks', 'shared_path', 'rate_path', 'binom_cdf', 'hb_pvalue', 'wsr_capital',
+           'wsr_pvalue', 'ltt_stats', 'crc_stats', 'ucb_stats', 'fixed_sequence_test', 'bonferroni_test', 'holm_test',
+           'multistart_test', 'learned_test', 'min_calibration_size', 'ExitCalibration', 'UncertifiedWarning',
+           'path_data', 'trim_path', 'constraints', 'constraint_meta', 'constraint_tables', 'pass_probabilities',
+           'best_chain', 'learned_order', 'calibrate', 'synthetic_exits', 'synthetic_risk', 'naive_config', 'simulate',
+           'simulation_table', 'audit', 'softmax_rule', 'tuned_rule', 'patience_rule', 'msdnet_rule', 'safekd_rule',
+           'evaluate_policy', 'run_baselines']
 
 # %% ../nbs/06_conformal.ipynb #f9f0044c
 import math, time, warnings
@@ -69,6 +70,29 @@ def exit_policy(probs,                   # (K, n, C) probabilities
     o = outcomes(probs, score=score)
     k = exit_indices(o.scores, thresholds)
     return o.preds.gather(0, k[None])[0].numpy(), k.numpy()
+
+# %% ../nbs/06_conformal.ipynb #9a7237d3
+def exit_shares(exit_idx,        # (n,) the exit each sample took
+                num_exits: int,  # K
+               ) -> torch.Tensor:   # (K,) float64 shares, summing to 1
+    "Share of the samples leaving at each exit."
+    k = torch.as_tensor(exit_idx).long()
+    return torch.bincount(k, minlength=num_exits).double() / len(k)
+
+# %% ../nbs/06_conformal.ipynb #fd5e2088
+def expected_flops(shares,   # (K,) share of the samples leaving at each exit
+                   flops,    # (K,) cumulative FLOPs of each exit
+                  ) -> float:   # FLOPs per sample
+    "Expected FLOPs per sample of a policy whose exits took these shares."
+    return float(torch.as_tensor(shares, dtype=torch.float64) @ torch.as_tensor(flops, dtype=torch.float64))
+
+# %% ../nbs/06_conformal.ipynb #3d1f3331
+def flops_speedup(shares,              # (K,) share of the samples leaving at each exit
+                  flops,               # (K,) cumulative FLOPs of each exit
+                  plain_flops: float,  # FLOPs of the plain backbone (no early-exit heads)
+                 ) -> float:           # plain_flops / expected FLOPs
+    "FLOPs speedup of a policy over the plain backbone."
+    return plain_flops / expected_flops(shares, flops)
 
 # %% ../nbs/06_conformal.ipynb #4e34ab2c
 RISKS = Registry('risk')
@@ -703,7 +727,7 @@ def _calibrate(o: Outcomes, *, cons, delta, method, flops=None, report=True, **o
     return ExitCalibration(
         thresholds=T[j].tolist(), certified=j > 0, risk=cons[0][0], method=method, score=o.score, path=g['path'],
         epsilon=cons[0][1], delta=delta, n=n, n_path=0 if tune is None else tune.scores.shape[1], index=j, calibration_risk=float(values[0][j]),
-        exit_shares=(torch.bincount(k, minlength=K).double() / n).tolist(), expected_flops_share=None if flops is None else float(rel[k].mean()),
+        exit_shares=exit_shares(k, K).tolist(), expected_flops_share=None if flops is None else float(rel[k].mean()),
         guarantee=_guarantee(cons, method, proc, delta, j, bool(rejected[0])), stat_name=cal.registry_meta['stat'], procedure=proc,
         budget=dict(cons).get('flops_budget'), constraints=[dict(name=c, level=e, calibration_value=float(v[j]), what=constraint_meta(c)['what']) for (c, e), v in zip(cons, values)],
         tested=_tested(T, E, values, stat if proc or not report else outs[0][1], rejected, j) if report else [],
@@ -883,7 +907,7 @@ def audit(probs,                        # (K, N, C) held-out probabilities
         r = _calibrate(o.take(cal), cons=cons, delta=delta, method=method, flops=flops, report=False, **{**options, 'seed': seed + t})
         k_all = exit_indices(o.scores, r.thresholds); k = k_all[te]
         rows.append(([policy_risk(tb[:, te], k, c) for tb, c in zip(tabs, conds)], [policy_risk(tb, k_all, c) for tb, c in zip(tabs, conds)], r.certified,
-                     (torch.bincount(k, minlength=K).double() / len(te)).numpy(), float(rel[k].mean()), r.thresholds))
+                     exit_shares(k, K).numpy(), float(rel[k].mean()), r.thresholds))
     tv, pv, cert, shares, fl, th = (np.array(v) for v in zip(*rows)); lv = np.array([e for _, e in cons])
     return dict(risk=cons[0][0], method=method, procedure=r.procedure, score=score, epsilon=cons[0][1], delta=delta, constraints=[list(c) for c in cons],
                 n_cal=n_cal, n_test=N - n_cal, trials=trials, violation_rate=float(np.mean((tv > lv).any(1))), mean_test_risk=float(tv[:, 0].mean()),
@@ -903,8 +927,8 @@ def softmax_rule(vp,                    # validation probs (unused)
                  **_,                   # other rules' options (ignored)
                 ):
     "TARDIS-style fixed max-probability threshold t at every early exit."
-    o = outcomes(tp); th = [t] * (len(o.scores) - 1)
-    return exit_indices(o.scores, th), dict(thresholds=th)
+    th = [t] * (len(tp) - 1)
+    return torch.as_tensor(exit_policy(tp, th)[1]), dict(thresholds=th)
 
 for _t in (.7, .8, .9): BASELINES.register(f'softmax_{_t}')(partial(softmax_rule, t=_t))
 
@@ -921,7 +945,7 @@ def tuned_rule(vp,                         # validation probs
     "One shared threshold tuned on validation: the most aggressive with empirical risk <= epsilon (no guarantee)."
     v = outcomes(vp, vy, score); T = shared_path(None, len(v.scores), v.num_classes, score, grid)
     j = naive_config(v.scores, loss_table(risk, v), T, epsilon, RISKS[risk].registry_meta['conditional'])
-    return exit_indices(outcomes(tp, score=score).scores, T[j].tolist()), dict(score=score, thresholds=T[j].tolist())
+    return torch.as_tensor(exit_policy(tp, T[j].tolist(), score)[1]), dict(score=score, thresholds=T[j].tolist())
 
 BASELINES.register('entropy')(partial(tuned_rule, score='neg_entropy'))
 BASELINES.register('naive')(partial(tuned_rule, score='maxprob'))
@@ -958,7 +982,7 @@ def msdnet_rule(vp,                     # validation probs
     for k in range(K - 1):
         s, c = v.scores[k][reach].sort(descending=True).values, round(float(share[k]) * n)
         th.append(float(s[min(c, len(s)) - 1]) if c > 0 and len(s) else math.inf); reach &= v.scores[k] < th[-1]
-    return exit_indices(outcomes(tp).scores, th), dict(q=q, target_shares=share.tolist(), thresholds=th)
+    return torch.as_tensor(exit_policy(tp, th)[1]), dict(q=q, target_shares=share.tolist(), thresholds=th)
 
 # %% ../nbs/06_conformal.ipynb #5c5634dc
 @BASELINES.register('safekd')
@@ -975,7 +999,7 @@ def safekd_rule(vp,                     # validation probs
     r = math.ceil((len(y) + 1) * (1 - delta))
     q = nc.sort(1).values[:, r - 1] if r <= len(y) else torch.ones(len(p))
     th = (1 - q).tolist()
-    return exit_indices(outcomes(tp).scores, th), dict(thresholds=th, delta=delta)
+    return torch.as_tensor(exit_policy(tp, th)[1]), dict(thresholds=th, delta=delta)
 
 # %% ../nbs/06_conformal.ipynb #95d9617c
 def evaluate_policy(probs,                   # (K, n, C) probabilities
@@ -992,7 +1016,7 @@ def evaluate_policy(probs,                   # (K, n, C) probabilities
     k = exit_indices(o.scores, thresholds) if exit_idx is None else torch.as_tensor(exit_idx).long()
     pred, meta = o.preds.gather(0, k[None])[0], {r: RISKS[r].registry_meta for r in RISKS}
     risks = {r: None if m['needs_labels'] and o.labels is None else policy_risk(loss_table(r, o), k, m['conditional']) for r, m in meta.items()}
-    return dict(exit_shares=(torch.bincount(k, minlength=K).double() / len(k)).tolist(), risks=risks,
+    return dict(exit_shares=exit_shares(k, K).tolist(), risks=risks,
                 accuracy=None if o.labels is None else float((pred == o.labels).double().mean()),
                 expected_flops_share=None if flops is None else float(_flops_rel(flops, K)[k].mean()))
 

@@ -6,8 +6,8 @@ Docs: https://safekd.github.io/safekd/core.html.md"""
 
 # %% auto #0
 __all__ = ['UnknownKeyError', 'Registry', 'check_choice', 'seed_everything', 'worker_init_fn', 'atomic_write',
-           'atomic_write_text', 'jsonable', 'atomic_write_json', 'atomic_torch_save', 'evaluating', 'array_hash',
-           'get_logger', 'git_commit', 'device_name', 'env_info']
+           'atomic_write_text', 'jsonable', 'atomic_write_json', 'atomic_torch_save', 'from_jsonable', 'evaluating',
+           'param_count', 'array_hash', 'get_logger', 'git_commit', 'device_name', 'env_info']
 
 # %% ../nbs/00_core.ipynb #dccd08f7
 import hashlib, json, logging, math, os, platform, random, subprocess, sys, tempfile
@@ -141,6 +141,15 @@ def _json_default(o):
     if isinstance(o, Path): return str(o)
     raise TypeError(f"cannot serialise {type(o).__name__} to JSON")
 
+# %% ../nbs/00_core.ipynb #915c2590
+def from_jsonable(v,  # a value read back from a JSON file that `atomic_write_json` wrote
+                 ):   # the same structure, with floats for infinities
+    "`v` with every 'inf' / '-inf' string (how `jsonable` writes infinities) a float again, recursively."
+    if isinstance(v, str) and v in ('inf', '-inf'): return float(v)
+    if isinstance(v, dict): return {k: from_jsonable(x) for k, x in v.items()}
+    if isinstance(v, list): return [from_jsonable(x) for x in v]
+    return v
+
 # %% ../nbs/00_core.ipynb #0dd70b93
 @contextmanager
 def evaluating(*modules: torch.nn.Module,  # networks to put in eval mode for the block
@@ -152,6 +161,13 @@ def evaluating(*modules: torch.nn.Module,  # networks to put in eval mode for th
         yield modules[0] if len(modules) == 1 else modules
     finally:
         for m, t in zip(modules, modes): m.train(t)
+
+# %% ../nbs/00_core.ipynb #45c2fec6
+def param_count(module: torch.nn.Module,  # a network, or any part of one (a segment, a head)
+                trainable: bool = False,  # count only the parameters that require a gradient
+               ) -> int:                  # number of scalar parameters
+    "Number of parameters of a module (only the trainable ones with `trainable`)."
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable)
 
 # %% ../nbs/00_core.ipynb #0975e96d
 def array_hash(*arrays,                 # NumPy arrays or tensors, hashed in order

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 
-from .core import jsonable
+from .core import evaluating, jsonable
 from .wrapper import MultiExitNet
 
 # %% ../nbs/07a_monitor.ipynb #78954693
@@ -221,13 +221,11 @@ def monitor_deployment(net: MultiExitNet,       # the deployed multi-exit networ
                       ) -> tuple:               # (predictions (N,), exit indices (N,), the RiskMonitor)
     "Serve a stream with the early-exit policy, auditing a random `fraction` against the full network: (predictions, exits, monitor)."
     mon, rng, n, none = RiskMonitor(epsilon, alpha, **options), np.random.default_rng(seed), 0, torch.zeros(0, dtype=torch.long)
-    preds, exits, was = [none], [none], net.training; net.eval()
-    try:
-        with torch.inference_mode():
-            for b in batches:
-                x = b[0] if isinstance(b, (tuple, list)) else b
-                z, k = net.early_exit(x, thresholds, score, temperatures); p = z.argmax(-1)
-                a = np.flatnonzero(audit_mask(rng, len(x), fraction))
-                mon.update(audit_losses(net, x, p, k, a), n + a); preds.append(p.cpu()); exits.append(k.cpu()); n += len(x)
-    finally: net.train(was)
+    preds, exits = [none], [none]
+    with evaluating(net), torch.inference_mode():
+        for b in batches:
+            x = b[0] if isinstance(b, (tuple, list)) else b
+            z, k = net.early_exit(x, thresholds, score, temperatures); p = z.argmax(-1)
+            a = np.flatnonzero(audit_mask(rng, len(x), fraction))
+            mon.update(audit_losses(net, x, p, k, a), n + a); preds.append(p.cpu()); exits.append(k.cpu()); n += len(x)
     return torch.cat(preds), torch.cat(exits), mon

@@ -26,8 +26,9 @@ from fastprogress.fastprogress import progress_bar
 import safekd
 from .core import atomic_write_json, atomic_write_text, check_choice, env_info, get_logger
 from .data import DATASETS, data_roots, locate
-from .experiment import (RERUN_IGNORED, check_config, config_diff, configs_dir, execute_template, needs_teacher_run,
-                               resolve_config, resumable, run, run_notebook, teacher_configs, run_dir)
+from .config import (RERUN_IGNORED, check_config, config_diff, configs_dir, needs_teacher_run, resolve_config, resumable,
+                           run_dir, teacher_configs)
+from .experiment import execute_template, run, run_notebook
 from .training import in_notebook
 from .results import check_latex, collect, compile_paper, copy_to_paper
 

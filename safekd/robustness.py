@@ -16,7 +16,7 @@ __all__ = ['CALIBRATION_METRICS', 'CORRUPTIONS', 'CIFAR10C_DIRS', 'SHIFT_NOTE', 
            'shift_guarantee']
 
 # %% ../nbs/07_robustness.ipynb #eefc1855
-import hashlib, math
+import dataclasses, hashlib, math
 from pathlib import Path
 
 import numpy as np
@@ -674,13 +674,12 @@ def constraint_values(result: dict,            # evaluate_policy's result on som
 
 def _shifted_policy(probs, labels, cal, flops) -> dict: # (K, n, C) probs; (n,) labels; one calibration; K FLOPs or None
     "Realised risk and costs of one calibrated setting on shifted data, with every constraint's realised value."
-    c = cal.to_dict() if hasattr(cal, 'to_dict') else dict(cal)
+    c = dataclasses.asdict(cal) if dataclasses.is_dataclass(cal) else dict(cal)   # an ExitCalibration, or a setting's dict
     if missing := [k for k in _NEEDED if k not in c]: raise ValueError(f"a calibration needs {', '.join(_NEEDED)}; missing: {', '.join(missing)}")
-    th = [float(t) for t in c['thresholds']]   # 'inf' strings from to_dict() become +inf
-    r = evaluate_policy(probs, labels, thresholds=th, score=c.get('score', 'maxprob'), flops=flops)
+    r = evaluate_policy(probs, labels, thresholds=c['thresholds'], score=c.get('score', 'maxprob'), flops=flops)
     risk = r['risks'][check_choice(c['risk'], r['risks'], 'risk')]
     return dict(risk=c['risk'], method=c.get('method'), epsilon=c['epsilon'], delta=c['delta'], certified=bool(c['certified']),
-                thresholds=[t if math.isfinite(t) else 'inf' for t in th], realised_risk=risk, within_epsilon=bool(risk <= c['epsilon']),
+                thresholds=list(c['thresholds']), realised_risk=risk, within_epsilon=bool(risk <= c['epsilon']),
                 constraints=constraint_values(r, c.get('constraints'), 'realised_value'),
                 exit_shares=r['exit_shares'], accuracy=r['accuracy'], expected_flops_share=r['expected_flops_share'],
                 exchangeable=False, note=SHIFT_NOTE)

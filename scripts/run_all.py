@@ -9,7 +9,7 @@ then be storage every node sees. A failed run (or a dead worker) is reported and
 resumes it. Exits 1 if any run failed.
 """
 from safekd.reproduction import sweep
-from scripts.sweep import parser
+from .sweep import parser
 
 
 def main(argv=None):

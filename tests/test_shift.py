@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from conftest import run_py
-from safekd.experiment import check_config, resolve_config, run_report
+from safekd.config import check_config, resolve_config
+from safekd.reports import run_report
 from safekd.wrapper import exit_indices
 
 SHIFT = [dict(corruption='contrast', severity=5), dict(corruption='clean')]
