@@ -363,7 +363,7 @@ def finetune_teacher(r: Stages,            # the run
     if p.exists(): return p
     kw = {**r.train, 'epochs': m.finetune_epochs, 'optimizer': 'adamw', 'lr': m.finetune_lr, 'weight_decay': m.finetune_weight_decay,
           'cutmix': m.finetune_cutmix, 'mixup': 0.0, 'freeze': -1}
-    h = head_dropout(net, m.finetune_dropout)
+    h = head_dropout(net, m.finetune_dropout); net.requires_grad_(True)   # a frozen teacher trains here (finetune_teachers refreezes it)
     try: tr = fit_plain(net, ERM(net.num_exits), r.data, r.out / 'finetune' / f'teacher{i}', train=kw, seed=r.seed * 100 + 90 + i, resume=resume)
     finally:
         if h is not None: h.remove()
