@@ -18,7 +18,7 @@ from fastcore.basics import patch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .wrapper import SCORES, DeployStage, Handoff, MultiExitNet, check_thresholds, maxprob, run_stages, take_rows
+from .wrapper import SCORES, DeployStage, MultiExitNet, check_thresholds, maxprob, run_stages
 
 # %% ../nbs/03a_tardis.ipynb #b29fdf50
 class EarlyExitNetwork(MultiExitNet):
@@ -147,17 +147,11 @@ class SegmentedEarlyExitNetwork(DeployStage):
 
 # %% ../nbs/03a_tardis.ipynb #a09989b0
 @patch
-@torch.inference_mode()
-def forward(self: SegmentedEarlyExitNetwork,
-            h,                          # inputs (first segment) or the previous segment's features
-            idx=None,                   # their indices in the batch (None: 0..n-1)
-           ) -> Handoff:                # the samples decided here, and what goes on
-    "Run the block and the exit; hand on the samples whose confidence is below the threshold (the last takes all)."
-    h = self.segment(h); z = self.head(h)
-    idx = torch.arange(len(z), device=z.device) if idx is None else idx
-    if self.k == self.num_exits - 1: take = torch.ones(len(z), dtype=torch.bool, device=z.device)
-    else: take = self.confidence_function(z.float().softmax(-1)) >= self.threshold
-    return Handoff(z[take], idx[take], take_rows(h, ~take), idx[~take])
+def confidence(self: SegmentedEarlyExitNetwork,
+               p,                       # (n, C) probabilities
+              ):                        # (n,) scores, higher meaning surer
+    "The segment's own confidence function, in place of `DeployStage`'s `SCORES` lookup."
+    return self.confidence_function(p)
 
 # %% ../nbs/03a_tardis.ipynb #c59910e6
 def separate_networks(eenet: MultiExitNet,       # a (trained) multi-exit net

@@ -395,8 +395,14 @@ class DeployStage(nn.Module):
         h = self.segment(h); z = self.head(h)
         idx = torch.arange(len(z), device=z.device) if idx is None else idx
         if self.k == self.num_exits - 1: take = torch.ones(len(z), dtype=torch.bool, device=z.device)
-        else: take = SCORES[self.score](z.float().softmax(-1)) >= self.threshold
+        else: take = self.confidence(z.float().softmax(-1)) >= self.threshold
         return Handoff(z[take], idx[take], take_rows(h, ~take), idx[~take])
+
+    def confidence(self,
+                   p,       # (n, C) probabilities
+                  ):        # (n,) scores, higher meaning surer
+        "The exit score of this stage's softmax (a subclass may use its own function)."
+        return SCORES[self.score](p)
 
 # %% ../nbs/03_wrapper.ipynb #56d97a78
 def split_deploy(net: MultiExitNet,       # a multi-exit net
