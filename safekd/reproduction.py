@@ -9,7 +9,7 @@ __all__ = ['SWEEP_KEYS', 'AXES', 'RUN_KEYS', 'ENGINES', 'DEFAULT_SWEEP', 'load_s
            'plan_sweep', 'data_found', 'describe_plan', 'job_state', 'run_log', 'first_line', 'job_result',
            'notebook_params', 'run_job', 'Tracker', 'status_counts', 'summary_table', 'write_status', 'failed_unrun',
            'dependency_failure', 'parse_gpus', 'start_ray', 'task_resources', 'worker_died', 'run_all', 'schedule',
-           'InProcess', 'run_sweep', 'sweep', 'paper_template', 'reproduce_notebook', 'reproduce']
+           'InProcess', 'run_sweep', 'copy_logs', 'sweep', 'paper_template', 'reproduce_notebook', 'reproduce']
 
 # %% ../nbs/09_reproduction.ipynb #946daae0
 import itertools, json, logging, os, shutil, socket, sys, time, traceback
@@ -117,6 +117,7 @@ def plan_sweep(sweep,                          # a sweep file or mapping
                fast: bool | None = None,       # apply configs/fast.yaml (None: the file's `fast`)
                output_dir=None,                # where the runs go (None: the configs' output_dir)
                overrides: Sequence[str] = (),  # dotted overrides applied to every run, last
+               config=None,                    # a config file applied to every run (safekd's schema or SAFE-KD's)
               ) -> list:                       # Jobs, teachers before their students
     "Resolve and check every run of a sweep and add the teacher runs its students need, each once."
     s = load_sweep(sweep); fast = bool(s.get('fast', False)) if fast is None else fast
@@ -124,7 +125,7 @@ def plan_sweep(sweep,                          # a sweep file or mapping
     students, jobs = [], {}
     for p in sweep_points(s):
         label = f"{p.get('dataset')}/{p.get('model')}/{p.get('method')}/seed {p.get('seed')}"
-        spec = dict(dataset=p.get('dataset'), model=p.get('model'), method=p.get('method'), fast=fast,
+        spec = dict(dataset=p.get('dataset'), model=p.get('model'), method=p.get('method'), fast=fast, config=config,
                     overrides=p['overrides'] + ([f"seed={p['seed']}"] if 'seed' in p else []) + extra)
         try: cfg = resolve_config(**spec); check_config(cfg)
         except (KeyError, ValueError) as e: raise type(e)(f"sweep run {label}: {e}") from None
@@ -200,7 +201,7 @@ def notebook_params(job: Job,          # the job
                    ) -> dict:          # the template's parameters
     "What the papermill template needs to resolve the job's config again: its request, or (a teacher run) its config as a file."
     extra = ['train.progress=log'] + (['resume=true'] if resume else [])
-    if job.spec is not None: return {**{k: job.spec[k] for k in ('dataset', 'model', 'method', 'fast')}, 'config': None, 'overrides': job.spec['overrides'] + extra}
+    if job.spec is not None: return {**{k: job.spec[k] for k in ('dataset', 'model', 'method', 'fast')}, 'config': job.spec.get('config'), 'overrides': job.spec['overrides'] + extra}
     f = Path(job.key) / 'sweep_config.yaml'; atomic_write_text(f, yaml.safe_dump(job.cfg, sort_keys=False))
     return dict(dataset=job.cfg['dataset'], model=job.cfg['model'], method=job.cfg['method'], fast=False, config=str(f), overrides=extra)
 
@@ -395,6 +396,17 @@ def run_sweep(jobs: list,                  # plan_sweep's jobs
     here = InProcess(run_job)
     return schedule(here, here.remote, jobs, 1, progress, notebook=notebook, skip_existing=skip_existing)
 
+# %% ../nbs/09_reproduction.ipynb #93e3360f
+def copy_logs(results: list,            # run_job's results
+              log_dir,                  # where the copies go
+             ):
+    "Copy each run's run.log to log_dir as <dataset>_<model>_<method>_seed<s>.log (the names of SAFE-KD's run_all --log-dir)."
+    Path(log_dir).mkdir(parents=True, exist_ok=True)
+    for r in results:
+        *_, ds, model, method, seed = Path(r['run_dir']).parts
+        if (Path(r['run_dir']) / 'run.log').exists():
+            shutil.copyfile(Path(r['run_dir']) / 'run.log', Path(log_dir) / f"{ds}_{model}_{method}_seed{seed.removeprefix('seed_')}.log")
+
 # %% ../nbs/09_reproduction.ipynb #f1878d38
 ENGINES = ('process', 'ray')  # in this process, one run after another | Ray tasks
 
@@ -409,14 +421,18 @@ def sweep(sweep_file,                         # a sweep YAML file (or mapping)
           n_jobs: int | None = None,          # runs at once (ray)
           address: str | None = None,         # an existing Ray cluster (ray)
           progress: str = 'auto',             # 'auto', 'bar', 'log' or 'none'
+          config=None,                        # a config file applied to every run
+          overrides: Sequence[str] = (),      # dotted overrides applied to every run, last
+          log_dir=None,                       # also copy each run's run.log here as <dataset>_<model>_<method>_seed<s>.log (SAFE-KD's run_all --log-dir)
          ) -> list:                           # run_job's results ([] for a dry run)
     "Plan a sweep and run it (or print the plan); prints the summary and writes sweep_status.json."
     check_choice(engine, ENGINES, 'engine'); t0 = time.time()
-    jobs = plan_sweep(sweep_file, fast, output_dir)
+    jobs = plan_sweep(sweep_file, fast, output_dir, overrides, config)
     if dry_run: print(describe_plan(jobs), flush=True); return []
     kw = dict(notebook=notebook, skip_existing=skip_existing, progress=progress)
     res = run_sweep(jobs, **kw) if engine == 'process' else run_all(jobs, gpus, n_jobs, address, **kw)
     print(summary_table(res), flush=True)
+    if log_dir: copy_logs(res, log_dir)
     out = Path(jobs[0].cfg['output_dir']) if jobs else Path('.')
     write_status(res, out / 'sweep_status.json', sweep=str(sweep_file) if not isinstance(sweep_file, dict) else None,
                  engine=engine, fast=fast, seconds=time.time() - t0)
