@@ -7,11 +7,13 @@ Docs: https://safekd.github.io/safekd/losses.html.md"""
 # %% auto #0
 __all__ = ['CALIBRATION_LOSSES', 'kd_loss', 'tckd_nckd', 'dkd_loss', 'consistency_loss', 'soft_ce_loss', 'pl_loss',
            'PLTemperature', 'HintRegressor', 'fitnet_loss', 'attention_map', 'at_loss', 'Embed', 'CRDMemory',
-           'crd_loss', 'focal_loss', 'label_smoothing_loss', 'mdca_loss', 'nll_mdca_loss', 'fl_mdca_loss', 'mmce_loss',
-           'ce_mmce_loss', 'calibration_loss']
+           'crd_loss', 'focal_loss', 'label_smoothing_loss', 'torch_label_smoothing_loss', 'mdca_loss', 'nll_mdca_loss',
+           'fl_mdca_loss', 'mmce_loss', 'mmce_weighted_loss', 'ce_mmce_loss', 'ce_mmce_weighted_loss',
+           'calibration_loss']
 
 # %% ../nbs/04_losses.ipynb #735633d9
 import math
+import warnings
 from functools import partial
 
 import torch
@@ -266,13 +268,24 @@ def focal_loss(logits,                  # (B, C)
     return -((1 - logp.exp()).pow(gamma) * logp).mean()
 
 # %% ../nbs/04_losses.ipynb #89680122
-def label_smoothing_loss(logits,            # (B, C)
-                         target,            # labels (B,)
-                         alpha: float = 0.1,  # smoothing mass (the seed's --alpha)
+def label_smoothing_loss(logits,              # (B, C), C >= 2
+                         target,              # labels (B,)
+                         alpha: float = 0.1,  # smoothing mass moved off the label (the original's --alpha)
                         ):
-    "Cross-entropy against (1 - alpha) one-hot + alpha / C (torch's convention), batch mean."
+    "Cross-entropy against 1 - alpha on the label and alpha / (C - 1) on each other class (Calibration Transfer's convention), batch mean."
+    C = logits.shape[1]
+    if C < 2: raise ValueError(f"label smoothing needs at least 2 classes, got logits of shape {tuple(logits.shape)}")
     logp = F.log_softmax(logits, 1)
-    return ((1 - alpha) * F.nll_loss(logp, target, reduction='none') - alpha * logp.mean(1)).mean()
+    logp_y = logp.gather(1, target[:, None]).squeeze(1)
+    return (-(1 - alpha) * logp_y - alpha / (C - 1) * (logp.sum(1) - logp_y)).mean()
+
+# %% ../nbs/04_losses.ipynb #d8f32686
+def torch_label_smoothing_loss(logits,              # (B, C)
+                               target,              # labels (B,)
+                               alpha: float = 0.1,  # smoothing mass spread over all C classes (torch's label_smoothing)
+                              ):
+    "Cross-entropy against (1 - alpha) one-hot + alpha / C (torch's convention; safekd's `ls_torch`), batch mean."
+    return F.cross_entropy(logits, target, label_smoothing=alpha)
 
 # %% ../nbs/04_losses.ipynb #076086ec
 def mdca_loss(logits,                   # (B, C)
@@ -310,28 +323,63 @@ def mmce_loss(logits,                   # (B, C)
     k = torch.exp(-(r[:, None] - r[None, :]).abs() / bandwidth)
     return ((d[:, None] * d[None, :] * k).sum() / len(r)**2).clamp_min(0).add(1e-12).sqrt()
 
+# %% ../nbs/04_losses.ipynb #9e7ce452
+def mmce_weighted_loss(logits,                  # (B, C)
+                       target,                  # labels (B,)
+                       bandwidth: float = 0.4,  # Laplacian kernel width
+                       eps: float = 1e-5,       # added to the m^2, n^2, mn denominators (the original's constant)
+                      ):
+    "The original's weighted MMCE (MMCE_w as Calibration Transfer codes it): 0 when the batch is all right or all wrong."
+    r, pred = logits.softmax(1).max(1)
+    c = (pred == target).to(r.dtype)
+    a, b, m, n = c * (1 - r), (1 - c) * r, c.sum(), (1 - c).sum()       # weights of the correct / incorrect groups
+    k = torch.exp(-(r[:, None] - r[None, :]).abs() / bandwidth)
+    q = lambda u, v: u @ k @ v
+    m1, n1 = m.clamp_min(1), n.clamp_min(1)                            # pair counts (a group of 0 is gated below)
+    mmd = (q(a, a) / (m1**2 * (m * m + eps)) + q(b, b) / (n1**2 * (n * n + eps))
+           - 2 * q(a, b) / (m1 * n1 * (m * n + eps)))
+    return torch.where((m > 0) & (n > 0), (mmd + 1e-10).clamp_min(0).sqrt(), torch.zeros_like(mmd))
+
 # %% ../nbs/04_losses.ipynb #e0828dd7
 def ce_mmce_loss(logits,                 # (B, C)
                  target,                 # labels (B,)
-                 beta: float = 2.0,      # MMCE weight (the seed's --beta; Kumar et al.'s lambda)
+                 beta: float = 2.0,      # MMCE weight (Kumar et al.'s lambda)
                  bandwidth: float = 0.4, # Laplacian kernel width
                 ):
-    "Cross-entropy + beta * MMCE."
+    "Cross-entropy + beta * MMCE_m (unweighted; safekd's `mmce`)."
     return F.cross_entropy(logits, target) + beta * mmce_loss(logits, target, bandwidth)
+
+# %% ../nbs/04_losses.ipynb #ce5c41e0
+def ce_mmce_weighted_loss(logits,                 # (B, C)
+                          target,                 # labels (B,)
+                          beta: float = 1.0,      # MMCE weight (the original's --beta)
+                          bandwidth: float = 0.4, # Laplacian kernel width (fixed at 0.4 in the original)
+                         ):
+    "Cross-entropy + beta * MMCE_w: the original's `MMCE` loss."
+    return F.cross_entropy(logits, target) + beta * mmce_weighted_loss(logits, target, bandwidth)
 
 # %% ../nbs/04_losses.ipynb #cf45885a
 CALIBRATION_LOSSES = Registry('teacher loss')
 for _k, _fn, _kw in [('ce', F.cross_entropy, {}), ('ls', label_smoothing_loss, dict(alpha=0.1)),
+                     ('ls_torch', torch_label_smoothing_loss, dict(alpha=0.1)),
                      ('focal', focal_loss, dict(gamma=3.0)), ('mdca', nll_mdca_loss, dict(beta=1.0)),
                      ('nll_mdca', nll_mdca_loss, dict(beta=1.0)), ('fl_mdca', fl_mdca_loss, dict(gamma=1.0, beta=1.0)),
-                     ('mmce', ce_mmce_loss, dict(beta=2.0, bandwidth=0.4))]:
+                     ('mmce', ce_mmce_loss, dict(beta=2.0, bandwidth=0.4)),
+                     # Calibration Transfer's --loss names, with its argparse defaults (--gamma 1, --beta 1.0, --alpha 5.0)
+                     ('cross_entropy', F.cross_entropy, {}), ('NLL+MDCA', nll_mdca_loss, dict(beta=1.0)),
+                     ('FL+MDCA', fl_mdca_loss, dict(gamma=1.0, beta=1.0)), ('focal_loss', focal_loss, dict(gamma=1.0)),
+                     ('LS', label_smoothing_loss, dict(alpha=5.0)), ('MMCE', ce_mmce_weighted_loss, dict(beta=1.0))]:
     CALIBRATION_LOSSES.register(_k, **_kw)(partial(_fn, **_kw))
 
 def calibration_loss(name: str,          # a key of CALIBRATION_LOSSES
-                     loss_args=None,     # its hyperparameters by the seed's names (gamma, beta, alpha, bandwidth), or None for the defaults
+                     loss_args=None,     # its hyperparameters by the original's names (gamma, beta, alpha, bandwidth), or None for the defaults
                     ):
     "The (logits, target) -> scalar loss with these hyperparameters; an unknown one names the valid ones."
     fn, args = CALIBRATION_LOSSES[name], dict(loss_args or {})
     if bad := sorted(set(args) - set(fn.keywords)):
         raise ValueError(f"unknown argument(s) {bad} for teacher loss {name!r}; valid: {', '.join(sorted(fn.keywords)) or 'none'}")
-    return partial(fn.func, **{**fn.keywords, **args})
+    kw = {**fn.keywords, **args}
+    if not 0 <= kw.get('alpha', 0) <= 1:
+        warnings.warn(f"teacher loss {name!r} with alpha={kw['alpha']:g}: the label's weight 1 - alpha = {1 - kw['alpha']:g} is "
+                      "negative and the loss is unbounded below (alpha 5.0 is Calibration Transfer's --alpha default; its scripts pass 0.1)")
+    return partial(fn.func, **kw)
