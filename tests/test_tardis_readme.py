@@ -1,4 +1,6 @@
-"TARDIS-EarlyExit's README workflow (steps 1-7), verbatim but for its import line, runs on `safekd.tardis`."
+"""TARDIS-EarlyExit's README workflow (steps 1-7), verbatim but for its import line, runs on `safekd.tardis`, and its
+segments behave as TARDIS's: one unbatched sample each, exit when the max of the softmax of the exit logits is > t
+(checked against that rule written out here)."""
 import os
 from copy import deepcopy
 
@@ -8,7 +10,6 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from torchvision.models.vgg import make_layers
 
-from safekd.wrapper import run_stages
 
 IMPORTS = '''
 from safekd.tardis import EarlyExitNetwork, train_model, test_all_exits_accuracy
@@ -106,11 +107,33 @@ def test_readme_workflow(criterion, tmp_path, monkeypatch, capsys):
     assert [ln.split(':')[0] for ln in out.splitlines()] == ['Exit 0 accuracy', 'Exit 1 accuracy', 'Exit 2 accuracy',
                                                              'Overall accuracy', 'Exit statistics']
     assert type(ns['criterion']).__name__ == criterion[3:-2]
-    correct, total, stats = ns['correct'], ns['total'], ns['exit_stats']
+    correct, total, stats, eenet = ns['correct'], ns['total'], ns['exit_stats'], ns['eenet']
     assert total == 200 and min(correct) / total > 0.3, correct        # 4 classes: above chance
-    assert sum(s['total'] for s in stats.values()) == 200 and 0 <= ns['accuracy'] <= 1
-    assert type(ns['networks'][0]).__name__ == 'SegmentedEarlyExitNetwork'
+    with torch.no_grad(): assert eenet.eval()(testset.tensors[0][:4]).shape == (4, 3, 4)   # TARDIS's (B, K, C)
+    networks = ns['networks']
+    assert type(networks) is nn.ModuleList and [type(n).__name__ for n in networks] == ['SegmentedEarlyExitNetwork'] * 3
+    assert (ns['accuracy'], stats) == reference_deploy(eenet, [0.9, 0.9], testset)
+    assert all(set(s) == {'correct', 'total'} for s in stats.values()) and sum(s['total'] for s in stats.values()) == 200
     loaded = [torch.load(f'model_{i}.pth', weights_only=False) for i in range(3)]
-    x = testset.tensors[0]
-    for a, b in zip(run_stages(loaded, x), run_stages(ns['networks'], x)): assert torch.equal(a, b)
+    with torch.no_grad():
+        for img, _ in list(testset)[:20]:
+            for a, b in zip(loaded, networks):              # each saved segment, called as TARDIS calls it
+                (za, ea), (zb, eb) = a(img), b(img)
+                assert ea is eb and torch.equal(za, zb)
+                if ea: break
+                img = za
     assert sorted(os.listdir(tmp_path)) == ['model_0.pth', 'model_1.pth', 'model_2.pth']
+
+
+def reference_deploy(eenet, thresholds, dataset):
+    "TARDIS's deployment rule, written out: (accuracy, {k: {'correct', 'total'}}), one unbatched sample at a time."
+    stats = {k: {'correct': 0, 'total': 0} for k in range(len(thresholds) + 1)}
+    with torch.no_grad():
+        for img, label in dataset:
+            h = img[None]
+            for k, t in enumerate(thresholds):
+                h = eenet.network[k](h); z = eenet.exits[k](h)[0]
+                if torch.softmax(z, 0).max().item() > t: break
+            else: k, z = len(thresholds), eenet.exits[-1](h)[0]
+            stats[k]['total'] += 1; stats[k]['correct'] += int(z.argmax().item() == int(label))
+    return sum(s['correct'] for s in stats.values()) / len(dataset), stats
