@@ -25,7 +25,8 @@ from _common import cells, parser, save_png, seed_stats, write_record
 
 def variant(cl):
     "A continual run's variant name from its cl section."
-    parts = (['replay'] if cl['replay_ratio'] else []) + (['ewc'] if cl['lambda_ewc'] else [])
+    replay = cl.get('replay_share') or cl['replay_ratio']   # runs made before replay_share held the share in replay_ratio
+    parts = (['replay'] if replay else []) + (['ewc'] if cl['lambda_ewc'] else [])
     return '+'.join(parts) or 'finetune'
 
 

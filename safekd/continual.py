@@ -7,8 +7,8 @@ Docs: https://safekd.github.io/safekd/continual.html.md"""
 # %% auto #0
 __all__ = ['SCENARIOS', 'CL_KEYS', 'class_order', 'task_classes', 'task_rows', 'class_incremental', 'task_incremental',
            'allowed_classes', 'class_task', 'mask_logits', 'TaskMaskHook', 'ReservoirBuffer', 'replay_count',
-           'ReplayHook', 'fisher_diagonal', 'ewc_penalty', 'EWCHook', 'cl_summary', 'masked_exit_accuracy',
-           'check_continual', 'task_data', 'fit_continual']
+           'share_count', 'ReplayHook', 'fisher_diagonal', 'ewc_penalty', 'EWCHook', 'cl_summary',
+           'masked_exit_accuracy', 'check_continual', 'task_data', 'fit_continual']
 
 # %% ../nbs/05b_continual.ipynb #f49dc401
 import inspect, json
@@ -163,20 +163,39 @@ class ReservoirBuffer:
                        ):
         self.size, self.n_seen, self.items = int(d['size']), int(d['n_seen']), d['items'].clone(); self.g.set_state(d['rng'])
 
+# %% ../nbs/05b_continual.ipynb #2c167769
+@patch
+def add_task(self: ReservoirBuffer,
+             idx,                   # a finished task's items (training-row indices)
+            ):
+    "ASIB-CL's update after a task: the buffer and the task's items together, subsampled uniformly to `size` (its `random.sample`)."
+    pool = torch.cat([self.items, torch.as_tensor(idx, dtype=torch.long).flatten().cpu()])
+    self.items = pool[torch.randperm(len(pool), generator=self.g)[:self.size]] if len(pool) > self.size else pool
+    self.n_seen += len(idx)
+
 # %% ../nbs/05b_continual.ipynb #dafdb98e
 def replay_count(batch_size: int,      # B, fresh rows in the batch
-                 replay_ratio: float,  # r in [0, 1): the replayed share of the batch trained on
+                 replay_ratio: float,  # r >= 0: ASIB-CL's replay_ratio
+                 available: int,       # rows in the buffer
                 ) -> int:              # m, rows to replay
-    "Replayed rows to append to a batch of `batch_size` so that they are `replay_ratio` of the result."
-    return round(batch_size * replay_ratio / (1 - replay_ratio))
+    "ASIB-CL's replayed rows per batch: floor(r * B), at most the buffer."
+    return min(int(replay_ratio * batch_size), available)
+
+def share_count(batch_size: int,      # B, fresh rows in the batch
+                replay_share: float,  # s in [0, 1): the replayed share of the batch trained on
+               ) -> int:              # m, rows to replay
+    "safekd's replayed rows per batch: round(B s / (1 - s)), so that they are `replay_share` of the result."
+    return round(batch_size * replay_share / (1 - replay_share))
 
 # %% ../nbs/05b_continual.ipynb #13d0d455
 class ReplayHook(TrainHook):
-    "Experience replay: append `replay_count(B, replay_ratio)` rows drawn from a reservoir over the full training split."
-    def __init__(self, buffer: ReservoirBuffer,  # reservoir of row indices into `train`
+    "Experience replay from a buffer of row indices of the full training split: ASIB-CL's `replay_ratio` or safekd's `replay_share`."
+    def __init__(self, buffer: ReservoirBuffer,  # buffer of row indices into `train`
                  train: Split,                   # the FULL training split (every task's rows)
-                 replay_ratio: float):           # the replayed share of every batch, in [0, 1)
-        self.buffer, self.train, self.replay_ratio = buffer, train, replay_ratio
+                 replay_ratio: float = 0.0,      # ASIB-CL's: floor(r B) rows of earlier tasks appended to a batch of B
+                 replay_share: float = 0.0):     # safekd's: the replayed share of every batch, in [0, 1) (a streamed reservoir)
+        if (replay_ratio > 0) == (replay_share > 0): raise ValueError(f"replay needs exactly one of replay_ratio={replay_ratio!r} (ASIB-CL's) and replay_share={replay_share!r} (safekd's) > 0")
+        self.buffer, self.train, self.replay_ratio, self.replay_share = buffer, train, replay_ratio, replay_share
         self.seen = torch.zeros(len(train), dtype=torch.bool)    # rows streamed already
         self.start(torch.arange(len(train)))
     def before_step(self,
@@ -187,7 +206,7 @@ class ReplayHook(TrainHook):
                     g,
                    ):
         self._restore(tr)
-        m = replay_count(len(y), self.replay_ratio)
+        m = share_count(len(y), self.replay_share) if self.replay_share else replay_count(len(y), self.replay_ratio, len(self.buffer))
         if not len(self.buffer) or not m: return x, y, idx
         j = self.buffer.sample(m, g).to(y.device)
         X, Y = self.train.to(y.device)
@@ -199,8 +218,9 @@ class ReplayHook(TrainHook):
                    y,
                    idx,
                   ):
-        rows = self.rows[idx.cpu()]; new = rows[~self.seen[rows]]
-        self.seen[new] = True; self.buffer.add(new)
+        if self.replay_share:
+            rows = self.rows[idx.cpu()]; new = rows[~self.seen[rows]]
+            self.seen[new] = True; self.buffer.add(new)
         if tr.step % tr.steps_per_epoch == 0: self._snapshot(tr)
     def state_dict(self) -> dict: return dict(buffer=self.buffer.state_dict(), seen=self.seen.clone())
     def load_state_dict(self, d: dict): self.buffer.load_state_dict(d['buffer']); self.seen = d['seen'].clone()  # a state_dict
@@ -219,6 +239,11 @@ def start(self: ReplayHook, rows,      # the task's rows in the full training sp
 def settle(self: ReplayHook):
     "After a task's fit: reload the newest snapshot if this process trained nothing of the task."
     self._restore(None)
+
+@patch
+def end_task(self: ReplayHook):
+    "After a task (and `settle`): ASIB-CL's buffer update with the task's rows (`replay_ratio`; the reservoir streamed them already)."
+    if self.replay_ratio: self.buffer.add_task(self.rows); self.seen[self.rows] = True
 
 # %% ../nbs/05b_continual.ipynb #9446526b
 @patch
@@ -345,8 +370,9 @@ def check_continual(num_classes: int | None,       # C (None: check what needs n
                     num_tasks: int = 1,            # T, a divisor of C
                     order=None,                    # a permutation of range(C), or None (seeded)
                     scenario: str = 'class',       # a key of SCENARIOS
-                    replay_ratio: float = 0.0,     # in [0, 1)
-                    buffer_size: int = 0,          # > 0 exactly when replay_ratio > 0
+                    replay_ratio: float = 0.5,     # >= 0: ASIB-CL's floor(r B) earlier-task rows per batch of B
+                    replay_share: float = 0.0,     # in [0, 1): safekd's replayed share (exclusive with replay_ratio)
+                    buffer_size: int = 2000,       # > 0 when either replays (ASIB-CL's replay_capacity)
                     lambda_ewc: float = 0.0,       # >= 0
                     ewc_gamma: float = 1.0,        # in [0, 1]
                     fisher_samples: int = 256,     # >= 1
@@ -360,9 +386,11 @@ def check_continual(num_classes: int | None,       # C (None: check what needs n
     if C is not None: cl['order'] = None if order is None else class_order(C, 0, order); task_classes(list(range(C)), num_tasks)
     else: _need(_count(num_tasks) and num_tasks >= 1, 'num_tasks', num_tasks, 'an integer >= 1 that divides the number of classes')
     SCENARIOS[scenario]
-    _need(_real(replay_ratio) and 0 <= replay_ratio < 1, 'replay_ratio', replay_ratio, 'a share in [0, 1)')
-    _need(_count(buffer_size) and buffer_size >= 0 and (buffer_size > 0) == (replay_ratio > 0), 'buffer_size', buffer_size,
-          f'an integer > 0 exactly when replay_ratio > 0 (replay_ratio={replay_ratio!r})')
+    _need(_real(replay_ratio) and replay_ratio >= 0, 'replay_ratio', replay_ratio, "a multiple of the batch >= 0 (ASIB-CL's; 0: off)")
+    _need(_real(replay_share) and 0 <= replay_share < 1, 'replay_share', replay_share, 'a share in [0, 1) (0: off)')
+    _need(not (replay_ratio > 0 and replay_share > 0), 'replay_share', replay_share, f'0 while replay_ratio={replay_ratio!r} > 0: one replay rule at a time')
+    _need(_count(buffer_size) and buffer_size >= 0 and (buffer_size > 0 or not (replay_ratio or replay_share)), 'buffer_size', buffer_size,
+          f'an integer > 0 when replay_ratio or replay_share > 0 (replay_ratio={replay_ratio!r}, replay_share={replay_share!r})')
     _need(_real(lambda_ewc) and lambda_ewc >= 0, 'lambda_ewc', lambda_ewc, 'a weight >= 0 (0: no EWC)')
     _need(_real(ewc_gamma) and 0 <= ewc_gamma <= 1, 'ewc_gamma', ewc_gamma, 'a decay in [0, 1]')
     _need(_count(fisher_samples) and fisher_samples >= 1, 'fisher_samples', fisher_samples, 'an integer >= 1')
@@ -402,7 +430,8 @@ class _ContinualRun:
         store_attr()
         C, sc = data.info.num_classes, cl['scenario']
         self.order = class_order(C, seed, cl['order']); self.tasks = task_classes(self.order, cl['num_tasks'])
-        self.replay = ReplayHook(ReservoirBuffer(cl['buffer_size'], seed), data.train, cl['replay_ratio']) if cl['replay_ratio'] > 0 else None
+        on = cl['replay_share'] > 0 or (cl['replay_ratio'] > 0 and cl['num_tasks'] > 1)        # ASIB's replay needs an earlier task
+        self.replay = ReplayHook(ReservoirBuffer(cl['buffer_size'], seed), data.train, cl['replay_ratio'], cl['replay_share']) if on else None
         self.ewc = EWCHook(cl['lambda_ewc'], cl['ewc_gamma']) if cl['lambda_ewc'] > 0 else None
         if sc == 'task' and self.replay and (train.get('mixup') or train.get('cutmix')):
             raise ValueError("scenario 'task' with replay cannot mix rows (train.mixup / train.cutmix): a mixed row would pair two tasks' masks; set them to 0 or use scenario 'class'")
@@ -431,7 +460,7 @@ def fit_task(self: _ContinualRun,
     self.progress.info(f"task {t + 1}/{len(self.tasks)}: classes {self.tasks[t]}, {len(d.train)} training rows")
     r = self.fit(self.net, self.method, d, folder, teacher=self.teacher, train=self.train if e is None else {**self.train, 'epochs': e},
                  seed=self.seed * 1000 + t, resume=self.resume, hooks=hooks)
-    if self.replay: self.replay.settle()
+    if self.replay: self.replay.settle(); self.replay.end_task()
     if self.ewc: self.ewc.consolidate(self.net, fisher_diagonal(self.net, d.train, n_samples=self.cl['fisher_samples'], device=r.device,
                                                               mean=info.mean, std=info.std, mask=mask.allowed[t]))
     return r
@@ -512,8 +541,9 @@ def fit_continual(net: MultiExitNet,          # the student: one head over every
                   num_tasks: int = 1,         # T: the classes cut into T equal tasks
                   order=None,                 # the class order, a permutation of range(C) (None: seeded by `seed`)
                   scenario: str = 'class',    # a key of SCENARIOS: 'class' (one head over every class seen) or 'task' (the task is known)
-                  replay_ratio: float = 0.0,  # the replayed share of every batch, in [0, 1) (0: no replay)
-                  buffer_size: int = 0,       # reservoir size in training rows (> 0 exactly when replay_ratio > 0)
+                  replay_ratio: float = 0.5,  # ASIB-CL's: floor(r B) rows of earlier tasks appended to every batch of B (0: off)
+                  replay_share: float = 0.0,  # safekd's: the replayed share of every batch, in [0, 1) (0: off; not with replay_ratio)
+                  buffer_size: int = 2000,    # buffer size in training rows (> 0 when either replays; ASIB-CL's replay_capacity)
                   lambda_ewc: float = 0.0,    # EWC's weight lambda (0: no EWC)
                   ewc_gamma: float = 1.0,     # online EWC's decay of the earlier Fisher, in [0, 1]
                   fisher_samples: int = 256,  # training rows of each task the Fisher is estimated on
