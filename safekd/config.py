@@ -163,18 +163,19 @@ def resolve_config(dataset: str | None = None,        # dataset key (None: from 
 
 # %% ../nbs/08_config.ipynb #d2d05cc5
 def _cl_suffix(cl: dict) -> str: # a config's cl section
-    "A continual run's folder suffix: its task count, replay ratio, EWC weight and scenario when not class-incremental."
+    "A continual run's folder suffix: its task count, replay (ASIB-CL's ratio or safekd's share), EWC weight and scenario when not class-incremental."
     if cl.get('num_tasks', 1) <= 1: return ''
-    parts = [f"cl{cl['num_tasks']}"] + ([f"replay{cl['replay_ratio']:g}"] if cl['replay_ratio'] else []) + ([f"ewc{cl['lambda_ewc']:g}"] if cl['lambda_ewc'] else [])
+    replay = [f"{tok}{cl[k]:g}" for k, tok in (('replay_ratio', 'ratio'), ('replay_share', 'share')) if cl.get(k) and cl.get('buffer_size')]
+    parts = [f"cl{cl['num_tasks']}"] + replay + ([f"ewc{cl['lambda_ewc']:g}"] if cl['lambda_ewc'] else [])
     return '-' + '-'.join(parts + ([cl['scenario']] if cl['scenario'] != 'class' else []))
 
 def run_dir(cfg: dict,                  # a resolved config
            ) -> Path:
-    "The run folder of a config: <output_dir>/<dataset>/<model>/<method>[-<loss>[-<arg><value>...]][-cl<tasks>[-replay<r>][-ewc<lambda>][-task]][-<tag>]/seed_<seed>."
+    "The run folder of a config: <output_dir>/<dataset>/<model asked for>/<method>[-<loss>[-<arg><value>...]][-cl<tasks>[-ratio<r>|-share<s>][-ewc<lambda>][-task]][-<tag>]/seed_<seed>."
     a = cfg['method_args'] if cfg['method'] == 'erm' else {}
     loss, args = a.get('loss', 'ce'), ''.join(f'-{k}{v:g}' if isinstance(v, (int, float)) else f'-{k}{v}' for k, v in sorted((a.get('loss_args') or {}).items()))
     name = cfg['method'] + ('' if loss == 'ce' and not args else f'-{loss}{args}') + _cl_suffix(cfg.get('cl') or {}) + (f"-{cfg['tag']}" if cfg.get('tag') else '')
-    return Path(cfg['output_dir']) / cfg['dataset'] / cfg['model'] / name / f"seed_{cfg['seed']}"
+    return Path(cfg['output_dir']) / cfg['dataset'] / (cfg.get('model_requested') or cfg['model']) / name / f"seed_{cfg['seed']}"
 
 # %% ../nbs/08_config.ipynb #ce127a53
 def _flat(d: dict,          # a nested config

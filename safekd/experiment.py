@@ -37,6 +37,7 @@ from .training import EMATeacher, FrozenTeacher, SelfTeacher, Trainer, build_met
 from .robustness import fit_temperatures
 from .asmb import MultiTeacher, disagreement_report
 from .continual import check_continual, fit_continual
+from .results import calibrate_thresholds, exit_nll, safe_kd_metrics
 
 # %% ../nbs/08c_experiment.ipynb #1685f300
 from .config import (IGNORED_KEYS, OPEN_SECTIONS, RERUN_IGNORED, SLOTS, STUDENT_KEYS, TEACHER_NAMES, VECTOR_MODEL, calibration_grid,
@@ -45,7 +46,7 @@ from .config import (IGNORED_KEYS, OPEN_SECTIONS, RERUN_IGNORED, SLOTS, STUDENT_
                            teacher_configs, teacher_kind, teacher_names)
 from .reports import (RunEval, best_baseline, calibrate_settings, calibration_step, calibration_summary, early_exit_split, exit_accuracies,
                             exit_logits, exit_stats, mixture_comparison, monitor_shift, plot_calibration, plot_run, read_run, reliability_step,
-                            robustness_step, run_eval, run_report, setting_report, shift_comparison, test_exits, wallclock)
+                            robustness_step, run_eval, run_report, safe_kd_curves, setting_report, shift_comparison, test_exits, wallclock)
 
 # %% ../nbs/08c_experiment.ipynb #53cc0403
 _all_ = ['IGNORED_KEYS', 'OPEN_SECTIONS', 'RERUN_IGNORED', 'SLOTS', 'STUDENT_KEYS', 'TEACHER_NAMES', 'VECTOR_MODEL', 'calibration_grid',
@@ -162,17 +163,18 @@ def finish_run(tr: Trainer,        # the trainer after fit (or a staged or conti
                seconds: float,     # training wall time
                teacher=None,       # the run's teacher (its disagreement with the exits is recorded)
               ) -> dict:           # metrics.json's content
-    "Best checkpoint -> outputs -> calibration, reliability, robustness -> exit_stats.json, then metrics.json (last, atomically)."
+    "Best checkpoint -> outputs -> calibration, reliability, robustness -> exit_stats.json, then metrics.json (last, atomically); SAFE-KD's keys beside safekd's."
     clock = Stopwatch()
     tr.net.load_state_dict(load_checkpoint(tr.out_dir / 'checkpoint_best.pt')['model'])
     ev = run_eval(tr.net, tr.data, tr.device, tr.eval_batch_size); clock.lap('outputs')
     test, val = exit_accuracies(ev.logits['test']), exit_accuracies(ev.logits['val'])
     atomic_write(tr.out_dir / 'test_exits.npz', lambda f: np.savez_compressed(f, **test_exits(ev.logits['test'])))
+    q = calibrate_thresholds(ev.logits['cal'][0].softmax(-1), ev.logits['cal'][1])     # SAFE-KD's conformal quantiles (safekd.results)
     temps = fit_temperatures(*ev.logits['val']) if cfg['calibration']['temperature_scaling'] else None
     cal = calibration_step(ev, tr.out_dir, temperatures=temps, shift_seed=cfg['robustness']['seed'], **cfg['calibration']); clock.lap('calibration')
-    reliability_step(ev, tr.out_dir, temps); clock.lap('reliability')
-    rob = robustness_step(ev, tr.out_dir, cal, data_dir=cfg['data']['data_dir'], **cfg['robustness']); clock.lap('robustness')
-    atomic_write_json(tr.out_dir / 'exit_stats.json', exit_stats(tr.net, test, val, ev.shape, cal)); clock.lap('exit_stats')
+    rel = reliability_step(ev, tr.out_dir, temps); clock.lap('reliability')
+    rob = robustness_step(ev, tr.out_dir, cal, data_dir=cfg['data']['data_dir'], safe_thresholds=q, **cfg['robustness']); clock.lap('robustness')
+    atomic_write_json(tr.out_dir / 'exit_stats.json', exit_stats(tr.net, test, val, ev.shape, cal, safe_kd_curves(ev, q))); clock.lap('exit_stats')
     dis = teacher_disagreement(ev, teacher); clock.lap('disagreement')
     clf = tr.out_dir / 'cl_metrics.json'
     cl = {k: v for k, v in json.loads(clf.read_text()).items() if k in ('avg_acc', 'forgetting', 'scenario')} if cfg['cl']['num_tasks'] > 1 else None
@@ -180,7 +182,7 @@ def finish_run(tr: Trainer,        # the trainer after fit (or a staged or conti
              epochs=tr.epoch, steps=tr.step, train_seconds=seconds, test_acc=test, val_acc=val,
              final_test_acc=test[-1], best_val_acc=tr.best, n_train=len(tr.data.train), n_test=len(tr.data.test),
              calibration=calibration_summary(cal), robustness_sources=rob.get('sources'), run_dir=str(tr.out_dir),
-             post_training_seconds=clock.laps, disagreement=dis, cl=cl)
+             post_training_seconds=clock.laps, disagreement=dis, cl=cl) | safe_kd_metrics(test, exit_nll(*ev.logits['test']), [x['ece'] for x in rel['raw']['metrics']], tr.best)
     atomic_write_json(tr.out_dir / 'metrics.json', m)
     return m
 

@@ -7,7 +7,7 @@ Docs: https://safekd.github.io/safekd/reports.html.md"""
 # %% auto #0
 __all__ = ['exit_logits', 'RunEval', 'run_eval', 'calibrate_settings', 'early_exit_split', 'setting_report', 'wallclock',
            'RunCalibration', 'calibration_step', 'reliability_step', 'monitor_shift', 'shift_comparison',
-           'mixture_comparison', 'robustness_step', 'exit_accuracies', 'test_exits', 'exit_stats',
+           'mixture_comparison', 'robustness_step', 'exit_accuracies', 'test_exits', 'safe_kd_curves', 'exit_stats',
            'calibration_summary', 'read_run', 'plot_run', 'plot_calibration', 'best_baseline', 'run_report']
 
 # %% ../nbs/08b_reports.ipynb #bc912e0d
@@ -31,6 +31,7 @@ from .robustness import (apply_temperature, calibration_metrics, constraint_valu
                                mixture_corrupt, reliability_per_exit, shift_entries, shift_eval, shift_guarantee, shift_text)
 from .monitor import audit_mask, monitor_stream
 from .config import calibration_grid
+from .results import naive_risk_curve, safe_kd_bins, safe_kd_robustness, safe_risk_curve
 
 # %% ../nbs/08b_reports.ipynb #54db2ebf
 @torch.inference_mode()
@@ -270,11 +271,12 @@ def reliability_step(ev: RunEval,        # run state
                      temperatures=None,  # per-exit temperatures
                      n_bins: int = 15,   # bins
                     ) -> dict:
-    "Per-exit calibration metrics and reliability bins on the test split; writes reliability.json."
+    "Per-exit calibration metrics and reliability bins on the test split, and SAFE-KD's exit{j} bins of the raw softmax; writes reliability.json."
     y, out = ev.logits['test'][1], dict(split='test', n=len(ev.data.test), exit_names=ev.net.exit_names, n_bins=n_bins)
     for name, T in _variants(temperatures):
         P = _probs(ev.logits['test'][0], T)
         out[name] = dict(temperatures=T, metrics=[calibration_metrics(p, y, n_bins) for p in P], reliability=reliability_per_exit(P, y, n_bins))
+    out |= safe_kd_bins(out['raw']['reliability'])
     atomic_write_json(Path(out_dir) / 'reliability.json', out)
     return out
 
@@ -366,17 +368,20 @@ def robustness_step(ev: RunEval,                      # run state
                     monitor: bool = False,            # monitor_shift per shift and setting?
                     monitor_fraction: float = .1,     # audited share
                     monitor_alpha: float = .01,       # false-alarm probability
+                    safe_thresholds: dict | None = None,  # SAFE-KD's conformal quantiles (calibrate_thresholds on clean cal): its risk_delta_* keys
                    ) -> dict:
-    "Exits and calibrated settings under every corruption and severity (and, with `monitor`, a monitored deployment into each); writes robustness.json."
+    "Exits and calibrated settings under every corruption and severity (and, with `monitor`, a monitored deployment into each); with SAFE-KD's keys; writes robustness.json."
     if not enable: return {}
     test = ev.data.test; n = min(len(test), max_samples or len(test))
     if test.x.ndim != 4: raise ValueError(f"robustness needs image data; dataset {ev.data.info.name!r} has inputs of shape {tuple(test.x.shape[1:])}")
     names, x, y = corruptions or list_corruptions(), test.x[:n].float() / (255 if test.x.dtype == torch.uint8 else 1), test.y[:n]
+    sk = {str(d): [] for d in safe_thresholds or {}}                                  # SAFE-KD's safe-curve risk per delta and set
     clean, rows, sources, mons = _shift_rows(ev, calibration, ev.logits['test'][0][:, :n], y, corruption=None, severity=0, source='clean'), [], set(), []
     for name in names:
         for s in severities:
             (lg, yc), src = _shifted_logits(ev, x, y, name, s, seed, data_dir); sources.add(src.split(':')[0])
             rows += _shift_rows(ev, calibration, lg, yc, corruption=name, severity=s, source=src)
+            for d, v in safe_risk_curve(lg.softmax(-1), yc, safe_thresholds or {}).items(): sk[d].append(v['overall_risk'])
             if monitor: mons += _monitor_rows(ev, calibration, (ev.logits['test'][0][:, :n], y), (lg, yc), monitor_fraction, monitor_alpha, seed, corruption=name, severity=s)
         get_logger('safekd.experiment').info(f"robustness: {name}, final-exit accuracy by severity "
                                              f"{[round(r['exits'][-1]['accuracy'], 3) for r in rows if r['corruption'] == name and r['variant'] == 'raw']}")
@@ -384,6 +389,7 @@ def robustness_step(ev: RunEval,                      # run state
     out = dict(dataset=ev.data.info.name, n=n, corruptions=list(names), severities=list(severities), seed=seed, sources=sorted(sources), clean=clean, results=rows,
                shift=shift, shift_comparison=(sc := shift_comparison(clean + rows, shift)), shift_mixture=mixture_comparison(sc, shift),
                monitor=mons if monitor else None)
+    out |= safe_kd_robustness({f"{r['corruption']}_s{r['severity']}": r['exits'][-1]['accuracy'] for r in rows if r['variant'] == 'raw'}, sk)
     if monitor: get_logger('safekd.experiment').info(f"monitor: alarms on {sum(m['alarm'] and not m['false_alarm'] for m in mons)} of {sum(m['shifted_risk'] > m['epsilon'] for m in mons)} "
                                                      f"shifted streams whose risk exceeds epsilon; {sum(m['false_alarm'] for m in mons)} false alarms in {len(mons)} streams")
     atomic_write_json(Path(out_dir) / 'robustness.json', out)
@@ -403,19 +409,29 @@ def test_exits(logits,                  # the test split's ((K, n, C) logits, (n
     lg, y = logits; conf, pred = lg.softmax(-1).max(-1)
     return dict(pred=pred.numpy(), maxprob=conf.numpy(), labels=y.numpy())
 
+# %% ../nbs/08b_reports.ipynb #f818aa6c
+def safe_kd_curves(ev: RunEval,  # run state (test logits)
+                   q: dict,      # SAFE-KD's conformal quantiles (calibrate_thresholds on the cal split)
+                  ) -> dict:     # exit_stats.json's safe and naive
+    "SAFE-KD's safe and naive curves on the test split (raw softmax), each entry with safekd's expected FLOPs share beside SAFE-KD's depth fraction."
+    (lg, y), fs = ev.logits['test'], [f / ev.flops[-1] for f in ev.flops]
+    P = lg.softmax(-1)
+    return dict(safe=safe_risk_curve(P, y, q, fs), naive=naive_risk_curve(P, y, flops_share=fs))
+
 # %% ../nbs/08b_reports.ipynb #5614b181
 def exit_stats(net: MultiExitNet,                # trained net
                test_acc: Sequence[float],        # test accuracy per exit
                val_acc: Sequence[float],         # validation accuracy per exit
                shape,                            # one sample's shape
                calibration: RunCalibration | None = None,  # calibration_step's result
+               safe_kd: dict | None = None,      # SAFE-KD's safe and naive curves (safe_kd_curves)
               ) -> dict:
-    "Per-exit accuracy, cumulative FLOPs and parameters of a trained net, and its calibrated settings."
+    "Per-exit accuracy, cumulative FLOPs and parameters of a trained net, its calibrated settings and SAFE-KD's curves."
     fl, seg, head = net.exit_flops(shape), [param_count(s) for s in net.segments], [param_count(h) for h in net.heads]
     params = [sum(seg[:k + 1]) + sum(head[:k + 1]) for k in range(net.num_exits)]
     return dict(exit_names=net.exit_names, test_acc=list(test_acc), val_acc=list(val_acc), flops=fl,
                 flops_share=[f / fl[-1] for f in fl], params=params, head_params=head, overhead=net.overhead(shape),
-                calibration=calibration.to_dict() if calibration else None)
+                calibration=calibration.to_dict() if calibration else None) | (safe_kd or {})
 
 # %% ../nbs/08b_reports.ipynb #eb5e6fa3
 def calibration_summary(calibration: RunCalibration | None,  # calibration_step's result

@@ -465,7 +465,7 @@ def reproduce(sweep_file=None,                     # a sweep file (None: configs
               notebook: bool = False,               # through the papermill template (reproduce.ipynb kept in output_dir; every run's run.ipynb too)
               run_notebooks: bool = False,          # every run through the papermill run template
               epsilon: float = 0.05,                # the risk level of the main table
-              delta: float = 0.1,                   # its failure probability
+              delta: float = 0.1,                   # its failure probability (collect's table_delta)
               progress: str = 'auto',               # 'auto', 'bar', 'log' or 'none'
              ) -> dict:                             # stage times, run counts, environment, written files, the PDF
     "Run a sweep on Ray, collect tables and figures, copy them into the paper and compile it (or all that through the template)."
@@ -476,7 +476,7 @@ def reproduce(sweep_file=None,                     # a sweep file (None: configs
     fast = False if full else bool(load_sweep(sweep_file).get('fast', True))
     res = sweep(sweep_file, fast, output_dir=output_dir, skip_existing=skip_existing, engine='ray', gpus=gpus, n_jobs=n_jobs,
                 address=address, notebook=run_notebooks, progress=progress); clock['runs'] = time.time() - t; t = time.time()
-    files = collect(output_dir, output=Path(output_dir) / 'summary.csv', fmt='both', epsilon=epsilon, delta=delta); clock['collect'] = time.time() - t; t = time.time()
+    files = collect(output_dir, output=Path(output_dir) / 'summary.csv', fmt='both', epsilon=epsilon, table_delta=delta); clock['collect'] = time.time() - t; t = time.time()
     paper = Path(paper_dir); paper.mkdir(parents=True, exist_ok=True)
     if not (paper / 'main.tex').exists(): shutil.copy(paper_template(), paper / 'main.tex')
     copy_to_paper(output_dir, paper); pdf = compile_paper(paper); clock['paper'] = time.time() - t

@@ -1,6 +1,8 @@
 "`python -m scripts.collect_results` on a synthetic results tree, in fresh processes: exact table values, clear errors, the paper builds."
 import json, math, os, shutil
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -71,6 +73,7 @@ def test_tradeoff_and_robustness_tables(collected):
 @pytest.mark.parametrize('args, msg', [
     (['--format', 'xlsx'], "error: unknown format 'xlsx'; valid: csv, json, both"),
     (['--epsilon', '0.02'], 'error: no calibrated setting at epsilon=0.02, delta=0.1; the runs have'),
+    (['--delta', '0.02'], 'error: no SAFE-KD safe curve at delta=0.02; the runs have delta in 0.01, 0.05, 0.1'),
 ])
 def test_bad_arguments_are_clear_errors(collected, args, msg):
     res, _ = collected
@@ -96,3 +99,131 @@ def test_the_paper_compiles(collected, tmp_path):
     assert pdf.read_bytes()[:5] == b'%PDF-'
     log = (tmp_path / 'main.log').read_text(errors='replace')
     assert 'undefined' not in log and 'LaTeX Warning' not in log, 'unresolved references or LaTeX warnings'
+
+
+# SAFE-KD's schema: the files and keys SAFE-KD's collect_results.py, tables.py and figures.py read from a run folder.
+SAFE_KD = Path('/tmp/orig/safe-kd')
+NO_SAFE_KD = pytest.mark.skipif(not (SAFE_KD / 'scripts' / 'collect_results.py').exists(),
+                                reason='the SAFE-KD clone (github.com/salimkhazem/safe-kd) is not at /tmp/orig/safe-kd')
+
+
+def _js(d, name):
+    return json.loads((d / name).read_text())
+
+
+def check_safe_kd_schema(d):
+    "Every SAFE-KD key a collector reads is in run folder d, equal to safekd's own numbers there."
+    m, st, rel = _js(d, 'metrics.json'), _js(d, 'exit_stats.json'), _js(d, 'reliability.json')
+    K = len(m['test_acc'])
+    assert m['acc_final'] == m['final_test_acc'] and m['best_acc'] == m['best_val_acc']
+    assert [m[f'acc_exit{j}'] for j in range(1, K + 1)] == m['test_acc']
+    assert [m[f'ece_exit{j}'] for j in range(1, K + 1)] == [x['ece'] for x in rel['raw']['metrics']]
+    assert all(math.isfinite(m[f'nll_exit{j}']) and m[f'nll_exit{j}'] > 0 for j in range(1, K + 1))
+    assert sorted(st['safe']) == ['0.01', '0.05', '0.1'] and sorted(st['naive']) == ['0.7', '0.8', '0.9']
+    z = np.load(d / 'test_exits.npz')
+    for key, s in st['safe'].items():        # the stored quantiles applied to safekd's own test outputs give the stored figures
+        ok = z['maxprob'].astype(np.float64) >= 1.0 - np.asarray(s['quantiles'])[:, None]
+        k = np.where(ok.any(0), ok.argmax(0), K - 1)
+        assert np.allclose(s['exit_rates'], [(k == j).mean() for j in range(K)])
+        assert math.isclose(s['overall_acc'], (z['pred'][k, np.arange(len(k))] == z['labels']).mean())
+        assert math.isclose(s['overall_risk'], 1 - s['overall_acc'])
+        assert math.isclose(s['expected_compute'], sum(r * (j + 1) / K for j, r in enumerate(s['exit_rates'])))
+        assert math.isclose(s['expected_flops_share'], float(np.dot(s['exit_rates'], st['flops_share'])))
+    for j, r in enumerate(rel['raw']['reliability']):
+        n = sum(b['count'] for b in r['bins'])
+        assert rel[f'exit{j + 1}']['bin_counts'] == [b['count'] / n for b in r['bins']]
+        assert rel[f'exit{j + 1}']['bin_acc'] == [b['accuracy'] or 0.0 for b in r['bins']]
+    return m, st
+
+
+def test_synthetic_runs_carry_safe_kd_schema(collected):
+    res, _ = collected
+    d = res / 'toy2d' / 'mlp' / 'safe_kd' / 'seed_0'
+    m, st = check_safe_kd_schema(d)
+    rob = _js(d, 'robustness.json')
+    acc = {f"{r['corruption']}_s{r['severity']}": r['exits'][-1]['accuracy'] for r in rob['results']}
+    assert {k: rob[k] for k in acc} == acc and math.isclose(rob['mean_corruption_acc'], np.mean(list(acc.values())))
+    assert sorted(k for k in rob if k.startswith('risk_delta_')) == ['risk_delta_0.01', 'risk_delta_0.05', 'risk_delta_0.1']
+    s = pd.read_csv(res / 'summary.csv').set_index(['method', 'seed']).loc[('safe_kd', 0)]
+    assert (s.acc_delta, s.risk_delta, s.expected_compute) == tuple(st['safe']['0.05'][k] for k in ('overall_acc', 'overall_risk', 'expected_compute'))
+    assert (s.nll_final, s.best_acc) == (m['nll_exit3'], m['best_acc'])
+
+
+def test_delta_is_safe_kd_and_table_delta_is_ltt(tmp_path):
+    res = tmp_path / 'results'; synthetic_results(res)
+    r = run_py(*CLI, '--results-dir', str(res), '--no-figures', '--delta', '0.1', '--table-delta', '0.2', '--format', 'csv')
+    assert r.returncode == 0, r.stderr
+    s = pd.read_csv(res / 'summary.csv').set_index(['method', 'seed']).loc[('safe_kd', 1)]
+    assert s.acc_delta == _js(res / 'toy2d' / 'mlp' / 'safe_kd' / 'seed_1', 'exit_stats.json')['safe']['0.1']['overall_acc']
+    assert r'$\delta=0.2$' in (res / 'tables' / 'main_key_subset.tex').read_text()
+    r = run_py(*CLI, '--results-dir', str(res), '--no-figures', '--delta', '0.02')
+    assert r.returncode != 0 and 'error: no SAFE-KD safe curve at delta=0.02; the runs have delta in 0.01, 0.05, 0.1' in r.stderr
+
+
+@pytest.fixture(scope='module')
+def toy_run(tmp_path_factory):
+    "A real fast toy2d multiexit run (about 20 s on 2 cores)."
+    t = tmp_path_factory.mktemp('toyrun')
+    r = run_py('-m', 'scripts.run', '--dataset', 'toy2d', '--model', 'mlp', '--fast', '--method', 'multiexit',
+               '--output-dir', str(t / 'results'), '--data-dir', str(t / 'data'), env={'OMP_NUM_THREADS': '1'})
+    assert r.returncode == 0, r.stderr
+    return t / 'results'
+
+
+@pytest.mark.slow
+def test_a_real_run_carries_safe_kd_schema(toy_run):
+    check_safe_kd_schema(toy_run / 'toy2d' / 'mlp' / 'multiexit' / 'seed_0')
+
+
+@NO_SAFE_KD
+@pytest.mark.slow
+def test_safe_kd_own_collect_results_reads_the_true_values(toy_run, tmp_path):
+    "SAFE-KD's own scripts/collect_results.py (run from the clone, never copied) on a safekd results folder."
+    out = tmp_path / 'safe_kd_summary.csv'
+    r = run_py(str(SAFE_KD / 'scripts' / 'collect_results.py'), '--results-dir', str(toy_run), '--output', str(out), '--format', 'csv')
+    assert r.returncode == 0, r.stderr
+    row = pd.read_csv(out).iloc[0]
+    d = toy_run / 'toy2d' / 'mlp' / 'multiexit' / 'seed_0'
+    m, s = _js(d, 'metrics.json'), _js(d, 'exit_stats.json')['safe']['0.05']
+    assert (row.acc_final, row.best_acc, row.nll_final, row.ece_final) == (m['final_test_acc'], m['best_val_acc'], m['nll_exit3'], m['ece_exit3'])
+    assert row.acc_final > 0.5 and row.ece_final == _js(d, 'reliability.json')['raw']['metrics'][-1]['ece']
+    assert (row.acc_delta, row.risk_delta, row.expected_compute) == (s['overall_acc'], s['overall_risk'], s['expected_compute'])
+
+
+SAFE_KD_REFERENCE = '''
+import json, sys, torch
+sys.path.insert(0, sys.argv[1] + "/src")
+from methods.safe_exit import calibrate_thresholds
+from eval.early_exit import naive_risk_curve, safe_risk_curve
+d = json.load(sys.stdin); lc, lt = torch.tensor(d["cal"]).log(), torch.tensor(d["test"]).log()
+th = calibrate_thresholds(list(lc), torch.tensor(d["ycal"]), [0.01, 0.05, 0.1])
+print(json.dumps(dict(thresholds={str(k): v for k, v in th.items()}, safe=safe_risk_curve(list(lt), torch.tensor(d["ytest"]), th),
+                      naive=naive_risk_curve(list(lt), torch.tensor(d["ytest"]), [0.7, 0.8, 0.9]))))
+'''
+
+
+@NO_SAFE_KD
+def test_the_safe_curve_equals_safe_kd_own_functions():
+    "safekd.results' reimplementation against SAFE-KD's calibrate_thresholds, safe_risk_curve and naive_risk_curve on the same outputs."
+    import subprocess, sys
+    from safekd.results import calibrate_thresholds, naive_risk_curve, safe_risk_curve
+    g = np.random.default_rng(0)
+    P = lambda n: g.dirichlet(np.full(5, 0.4), (3, n)).astype(np.float32)
+    pc, yc, pt, yt = P(300), g.integers(0, 5, 300), P(400), g.integers(0, 5, 400)
+    pc, pt = [torch_softmax_log(p) for p in (pc, pt)]
+    r = subprocess.run([sys.executable, '-c', SAFE_KD_REFERENCE, str(SAFE_KD)], input=json.dumps(dict(cal=pc.tolist(), ycal=yc.tolist(), test=pt.tolist(), ytest=yt.tolist())),
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    ref, q = json.loads(r.stdout), calibrate_thresholds(pc, yc)
+    assert {str(k): v for k, v in q.items()} == ref['thresholds']
+    for mine, theirs in ((safe_risk_curve(pt, yt, q), ref['safe']), (naive_risk_curve(pt, yt), ref['naive'])):
+        assert list(mine) == list(theirs)
+        for k in theirs:
+            for f in ('exit_rates', 'exit_acc', 'exit_risk', 'expected_compute', 'overall_acc', 'overall_risk'):
+                assert np.allclose(mine[k][f], theirs[k][f], atol=1e-6), (k, f, mine[k][f], theirs[k][f])
+
+
+def torch_softmax_log(p):
+    "The softmax of log(p) in float32 (what SAFE-KD computes from logits log(p)), so both sides see the same probabilities."
+    import torch
+    return torch.from_numpy(p).log().softmax(-1).numpy()
