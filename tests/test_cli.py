@@ -11,9 +11,9 @@ def test_library_imports_in_a_fresh_process(py):
 def test_check_contract_runs_from_the_library(py):
     "The contract check is exported: it must run from a fresh process, with only the library's own imports."
     r = py('-c', "from safekd.wrapper import check_contract as c; print([len(c(n, ch, s)) for n, ch, s in "
-                 "[('resnet8', 1, 28), ('wrn_16_1', 3, 32), ('vgg8', 1, 28), ('msdnet', 3, 32), ('mlp', 2, 1)]])")
+                 "[('resnet8', 1, 28), ('wrn_16_1', 3, 32), ('vgg8', 1, 28), ('msdnet', 3, 32), ('mlp', 2, 1), ('msdnet_pl', 3, 32)]])")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == '[3, 3, 3, 3, 3]'
+    assert r.stdout.strip() == '[3, 3, 3, 3, 3, 3]'
 
 
 def test_demo_help(py):
