@@ -326,6 +326,10 @@ def _check_calibration(info, c: dict): # DataInfo (None: not loaded yet); the ca
     b = c['budget']
     if b is not None and (isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 < b < 1): raise ValueError(f"calibration.budget is a share of the final exit's FLOPs in (0, 1), got {b!r}")
     if (proc := (c['options'] or {}).get('procedure')) is not None: check_choice(proc, PROCEDURES.keys(), 'procedure')
+    for key, closed in (('safe_kd_deltas', False), ('naive_thresholds', True)):   # SAFE-KD's levels (0, 1) and thresholds [0, 1]
+        v, ok = c.get(key), lambda x: isinstance(x, (int, float)) and (0 <= x <= 1 if closed else 0 < x < 1)
+        if not isinstance(v, (list, tuple)) or not v or not all(map(ok, v)):
+            raise ValueError(f"calibration.{key} is a non-empty list of numbers in {'[0, 1]' if closed else '(0, 1)'}, got {v!r}")
     if c['shift'] is not None:
         shift_entries(c['shift'])
         if info is not None and len(info.shape) != 3: raise ValueError(f"calibration.shift needs image data; dataset {info.name!r} has inputs of shape {tuple(info.shape)}")

@@ -475,6 +475,11 @@ def load_split(path,                    # JSON file
     return idx
 
 # %% ../nbs/01_data.ipynb #f43180cc
+def _count_frac(count, n: int, key: str) -> float: # a held-out count; the source train size; its key
+    "The fraction that holds out exactly `count` of `n` training samples."
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count < n: raise ValueError(f"{key}={count!r} must be a count of training samples in [0, {n})")
+    return count / n
+
 def load_data(name: str,                      # dataset key
               data_dir=None,                  # data folder (None: ./data)
               *,
@@ -483,10 +488,13 @@ def load_data(name: str,                      # dataset key
               cal_frac: float = 0.1,          # cal fraction
               download: bool = True,          # may download
               image_size: int | None = None,  # image side
+              val_size: int | None = None,    # val count instead of val_frac (SAFE-KD's data.split.val)
+              cal_size: int | None = None,    # cal count instead of cal_frac (SAFE-KD's data.split.cal)
              ) -> Data:
     "Load dataset `name` offline first, carve val and cal from its train split by a saved seeded split, and return `Data`."
     loader, roots = DATASETS[name], data_roots(data_dir)
     info, train, test = _fit_size(*loader(roots, download=download, image_size=image_size), image_size)
+    val_frac, cal_frac = (_count_frac(s, len(train), k) if s is not None else f for s, f, k in ((val_size, val_frac, 'val_size'), (cal_size, cal_frac, 'cal_size')))
     path = roots[0]/'splits'/f'{name}_seed{seed}.json'
     idx = load_split(path, name, len(train), seed, val_frac, cal_frac)
     return Data(info, *(train.subset(idx[k]) for k in ('train', 'val', 'cal')), test, path)

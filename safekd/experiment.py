@@ -67,9 +67,12 @@ def prepare_data(dataset: str,                   # dataset key
                  image_size: int | None = None,  # image side in px (None: native)
                  max_train: int | None = None,   # training subset size (None: all)
                  max_eval: int | None = None,    # val/cal/test subset size (None: all)
+                 val_size: int | None = None,    # validation count instead of val_frac
+                 cal_size: int | None = None,    # calibration count instead of cal_frac
                 ) -> Data:
     "`load_data` plus optional subsets: the first `max_train` training and `max_eval` val/cal/test samples."
-    d = load_data(dataset, data_dir, seed=seed, val_frac=val_frac, cal_frac=cal_frac, download=download, image_size=image_size)
+    d = load_data(dataset, data_dir, seed=seed, val_frac=val_frac, cal_frac=cal_frac, download=download, image_size=image_size,
+                  val_size=val_size, cal_size=cal_size)
     cut = lambda sp, n: sp if n is None or n >= len(sp) else sp.subset(torch.arange(n))
     return Data(d.info, cut(d.train, max_train), cut(d.val, max_eval), cut(d.cal, max_eval), cut(d.test, max_eval), d.split_file)
 
@@ -169,12 +172,13 @@ def finish_run(tr: Trainer,        # the trainer after fit (or a staged or conti
     ev = run_eval(tr.net, tr.data, tr.device, tr.eval_batch_size); clock.lap('outputs')
     test, val = exit_accuracies(ev.logits['test']), exit_accuracies(ev.logits['val'])
     atomic_write(tr.out_dir / 'test_exits.npz', lambda f: np.savez_compressed(f, **test_exits(ev.logits['test'])))
-    q = calibrate_thresholds(ev.logits['cal'][0].softmax(-1), ev.logits['cal'][1])     # SAFE-KD's conformal quantiles (safekd.results)
-    temps = fit_temperatures(*ev.logits['val']) if cfg['calibration']['temperature_scaling'] else None
-    cal = calibration_step(ev, tr.out_dir, temperatures=temps, shift_seed=cfg['robustness']['seed'], **cfg['calibration']); clock.lap('calibration')
+    c = dict(cfg['calibration']); deltas, naive = c.pop('safe_kd_deltas'), c.pop('naive_thresholds')   # SAFE-KD's calibration.deltas and naive_thresholds
+    q = calibrate_thresholds(ev.logits['cal'][0].softmax(-1), ev.logits['cal'][1], deltas)     # SAFE-KD's conformal quantiles (safekd.results)
+    temps = fit_temperatures(*ev.logits['val']) if c['temperature_scaling'] else None
+    cal = calibration_step(ev, tr.out_dir, temperatures=temps, shift_seed=cfg['robustness']['seed'], **c); clock.lap('calibration')
     rel = reliability_step(ev, tr.out_dir, temps); clock.lap('reliability')
     rob = robustness_step(ev, tr.out_dir, cal, data_dir=cfg['data']['data_dir'], safe_thresholds=q, **cfg['robustness']); clock.lap('robustness')
-    atomic_write_json(tr.out_dir / 'exit_stats.json', exit_stats(tr.net, test, val, ev.shape, cal, safe_kd_curves(ev, q))); clock.lap('exit_stats')
+    atomic_write_json(tr.out_dir / 'exit_stats.json', exit_stats(tr.net, test, val, ev.shape, cal, safe_kd_curves(ev, q, naive))); clock.lap('exit_stats')
     dis = teacher_disagreement(ev, teacher); clock.lap('disagreement')
     clf = tr.out_dir / 'cl_metrics.json'
     cl = {k: v for k, v in json.loads(clf.read_text()).items() if k in ('avg_acc', 'forgetting', 'scenario')} if cfg['cl']['num_tasks'] > 1 else None

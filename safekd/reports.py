@@ -31,7 +31,7 @@ from .robustness import (apply_temperature, calibration_metrics, constraint_valu
                                mixture_corrupt, reliability_per_exit, shift_entries, shift_eval, shift_guarantee, shift_text)
 from .monitor import audit_mask, monitor_stream
 from .config import calibration_grid
-from .results import naive_risk_curve, safe_kd_bins, safe_kd_robustness, safe_risk_curve
+from .results import SAFE_KD_NAIVE, naive_risk_curve, safe_kd_bins, safe_kd_robustness, safe_risk_curve
 
 # %% ../nbs/08b_reports.ipynb #54db2ebf
 @torch.inference_mode()
@@ -412,11 +412,12 @@ def test_exits(logits,                  # the test split's ((K, n, C) logits, (n
 # %% ../nbs/08b_reports.ipynb #f818aa6c
 def safe_kd_curves(ev: RunEval,  # run state (test logits)
                    q: dict,      # SAFE-KD's conformal quantiles (calibrate_thresholds on the cal split)
+                   naive=SAFE_KD_NAIVE,  # SAFE-KD's naive max-probability thresholds (calibration.naive_thresholds)
                   ) -> dict:     # exit_stats.json's safe and naive
     "SAFE-KD's safe and naive curves on the test split (raw softmax), each entry with safekd's expected FLOPs share beside SAFE-KD's depth fraction."
     (lg, y), fs = ev.logits['test'], [f / ev.flops[-1] for f in ev.flops]
     P = lg.softmax(-1)
-    return dict(safe=safe_risk_curve(P, y, q, fs), naive=naive_risk_curve(P, y, flops_share=fs))
+    return dict(safe=safe_risk_curve(P, y, q, fs), naive=naive_risk_curve(P, y, naive, flops_share=fs))
 
 # %% ../nbs/08b_reports.ipynb #5614b181
 def exit_stats(net: MultiExitNet,                # trained net

@@ -44,13 +44,6 @@ def _conf_head(v):
     if v == 'maxprob': return v
     raise ValueError(f"method.conf_head={v!r}: safekd has no learned confidence head (SAFE-KD's 'mlp'); valid: maxprob")
 
-def _not_yet(key: str,                   # the SAFE-KD key
-             instead: str,               # what to set in safekd instead
-            ):
-    "A SAFE-KD key safekd cannot yet give SAFE-KD's meaning: an error naming what to use instead."
-    def tr(v): raise ValueError(f"SAFE-KD's {key}={v!r} is not translated into safekd yet (its meaning differs from safekd's keys): {instead}")
-    return tr
-
 def _mixup(v):
     "SAFE-KD's data.augment.mixup (a bool)."
     if v: raise ValueError("data.augment.mixup=true: SAFE-KD's data module is not in its repository, so its MixUp alpha is unknown; "
@@ -75,12 +68,10 @@ SAFE_KD_KEYS = {   # SAFE-KD's config keys -> translator (value -> {safekd dotte
     'data.num_classes': _noted("the dataset's class count decides"),
     'data.data_dir': _to('data.data_dir'), 'data.input_size': _to('data.image_size'),
     'data.num_workers': _noted("safekd holds the decoded data in memory: there are no loader workers"),
-    'data.split.val': _to('data.split', _not_yet('data.split.val', "set data.val_frac (SAFE-KD's 5000 of CIFAR's 50 000 training images is 0.1)")),
-    'data.split.cal': _to('data.split', _not_yet('data.split.cal', "set data.cal_frac (SAFE-KD's 5000 of CIFAR's 50 000 training images is 0.1)")),
+    'data.split.val': _to('data.val_size'), 'data.split.cal': _to('data.cal_size'),
     'data.augment.randaug': lambda v: {'train.augment': 'randaugment'} if v else {},
     'data.augment.mixup': _to('train.mixup', _mixup),
-    'calibration.deltas': _to('calibration', _not_yet('calibration.deltas', "safekd certifies (epsilon, delta) settings: set calibration.epsilon and calibration.delta")),
-    'calibration.naive_thresholds': _to('calibration', _not_yet('calibration.naive_thresholds', "safekd reports its uncalibrated baselines (calibration.baselines)")),
+    'calibration.deltas': _to('calibration.safe_kd_deltas'), 'calibration.naive_thresholds': _to('calibration.naive_thresholds'),
     'robustness.enable': _to('robustness.enable'),
     'robustness.cifar10c_dir': _noted("safekd computes the CIFAR-10-C corruptions itself (safekd.robustness)"),
     'sweep.fast_mode': _noted("SAFE-KD's run.py does not read it"),
