@@ -5,7 +5,8 @@ from pathlib import Path
 
 from conftest import ROOT, run_py
 
-CONSOLE = ('safekd-run', 'safekd-sweep', 'safekd-run-all', 'safekd-collect', 'safekd-reproduce', 'safekd-demo')
+CONSOLE = ('safekd-run', 'safekd-sweep', 'safekd-run-all', 'safekd-collect', 'safekd-reproduce', 'safekd-demo', 'safekd-train-teacher',
+           'safekd-train-student')
 
 
 def build_wheel(out: Path) -> Path:
