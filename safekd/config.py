@@ -149,11 +149,12 @@ def resolve_config(dataset: str | None = None,        # dataset key (None: from 
     raw = ([('fast.yaml', _yaml(d / 'fast.yaml'), False)] if fast else []) + ([(f'--config {config}', _yaml(config), True)] if config else []) + \
           [(f'override {o!r}', parse_override(o), False) for o in overrides]
     extra, block, sk = _read_layers(raw, keys, fast)
-    given = dict(dataset=dataset, model=model, method=method)
+    given, pos = dict(dataset=dataset, model=model, method=method), 1
     for key, (sub, valid) in SLOTS.items():
         name = _slot(key, given[key], extra, cfg[key], valid)
         layer = _yaml(d / sub / f'{name}.yaml') if (d / sub / f'{name}.yaml').exists() else {}
-        if fast and 'fast' in layer: extra.insert(1, layer['fast']); sk = [i + 1 for i in sk]   # a file's own `fast:` refines fast.yaml
+        if fast and 'fast' in layer:   # a file's own `fast:` refines fast.yaml: dataset's < model's < method's
+            extra.insert(pos, layer['fast']); pos += 1; sk = [i + 1 for i in sk]
         cfg = merge_config(cfg, {k: v for k, v in layer.items() if k != 'fast'}); cfg[key] = given[key] = name
     for i in sk: _safe_kd_file(extra[i], cfg['method'])
     for layer in extra: cfg = merge_config(cfg, {k: v for k, v in layer.items() if k not in skip})

@@ -13,11 +13,12 @@ def _layout(d):
     return sorted(p.name for p in d.iterdir())
 
 
-def test_toy2d_safe_kd_run_writes_the_layout(tmp_path):
-    r = run_py('-m', 'scripts.run', *TOY, '--method', 'safe_kd', '--output-dir', str(tmp_path), '--data-dir', str(tmp_path))
+def test_toy2d_safe_kd_next_run_writes_the_layout(tmp_path):
+    "safekd's variant with a trained teacher (cached as a run, reused by kd); SAFE-KD's safe_kd (an EMA teacher) in the test below."
+    r = run_py('-m', 'scripts.run', *TOY, '--method', 'safe_kd_next', '--output-dir', str(tmp_path), '--data-dir', str(tmp_path))
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout.strip().splitlines()[-1])
-    d = tmp_path / 'toy2d' / 'mlp' / 'safe_kd' / 'seed_0'
+    d = tmp_path / 'toy2d' / 'mlp' / 'safe_kd_next' / 'seed_0'
     assert out['run_dir'] == str(d)
     assert _layout(d) == ['checkpoint_best.pt', 'checkpoint_last.pt', 'config.yaml', 'env.json', 'exit_stats.json',
                           'metrics.json', 'metrics_per_epoch.jsonl', 'reliability.json', 'risk_calibration.json', 'test_exits.npz']
@@ -92,9 +93,9 @@ def test_the_seed_toy_command_trains_the_mlp_and_says_so(tmp_path):
                'calibration.timing_batches=[]')
     assert r.returncode == 0, r.stderr
     assert "model 'rn50' takes images, so the 'mlp' backbone trains instead" in r.stderr
-    d = tmp_path / 'toy2d' / 'mlp' / 'safe_kd' / 'seed_0'
+    d = tmp_path / 'toy2d' / 'rn50' / 'safe_kd' / 'seed_0'      # SAFE-KD's folder: the model asked for
     cfg = yaml.safe_load((d / 'config.yaml').read_text())
-    assert (cfg['model'], cfg['model_requested'], cfg['teacher']['name']) == ('mlp', 'rn50', 'mlp')
+    assert (cfg['model'], cfg['model_requested'], cfg['teacher']['name']) == ('mlp', 'rn50', 'ema')   # SAFE-KD's EMA teacher
     assert json.loads((d / 'metrics.json').read_text())['model'] == 'mlp'
 
 

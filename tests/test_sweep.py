@@ -21,7 +21,7 @@ def test_the_seed_sweep_files_expand_as_the_seed_means_them():
         assert r.stdout.strip().splitlines()[-1] == f'{n} runs (+0 teacher runs)'
     r = run_py('-m', 'scripts.sweep', '--sweep', 'configs/sweeps/key_subset.yaml', '--dry-run', '--fast')
     assert r.stdout.strip().splitlines()[-1] == '108 runs (+9 teacher runs)'
-    assert 'results/cifar100/rn18/erm/seed_0  (teacher of 8 run(s), not in the sweep' in r.stdout
+    assert 'results/cifar100/rn18/erm/seed_0  (teacher of 4 run(s), not in the sweep' in r.stdout
 
 
 def test_a_bad_sweep_entry_fails_before_anything_trains(tmp_path):
@@ -47,7 +47,7 @@ def test_ray_isolates_a_failure_shares_the_teacher_and_skips_what_is_complete(tm
     st = json.loads((out / 'sweep_status.json').read_text())
     assert st['counts'] == dict(done=6, skipped=0, failed=1) and st['engine'] == 'ray'
     assert (out / 'toy2d' / 'mlp' / 'asmb' / 'seed_0' / 'stages' / 'stage_1' / 'done.pt').exists()             # asmb's stages
-    assert (out / 'toy2d' / 'mlp' / 'multiexit-cl2-ewc10' / 'seed_0' / 'cl_metrics.json').exists()            # a continual run
+    assert (out / 'toy2d' / 'mlp' / 'multiexit-cl2-ratio0.5-ewc10' / 'seed_0' / 'cl_metrics.json').exists()            # a continual run
     assert (out / 'cifar100' / 'resnet8' / 'multiexit' / 'seed_0' / 'error.txt').exists()
     teacher = out / 'toy2d' / 'mlp' / 'erm' / 'seed_0'
     assert (teacher / 'run.log').read_text().count(': starting in process') == 1      # trained once, for two students
