@@ -3,7 +3,9 @@
 Reads the finished runs of `configs/sweeps/continual_cpu.yaml` (their cl_metrics.json) and writes one JSON file with
 the command, git commit, device, torch version, every run's accuracy matrix (final exit), average accuracy and
 forgetting per exit, and their mean and standard deviation over seeds per variant; prints the same as a table and
-draws the final exit's accuracy matrices (PNG).
+draws the final exit's accuracy matrices (PNG). EWC is ASIB-CL's (cl.lambda_ewc, variant asib_ewc) or safekd's online EWC
+(cl.lambda_online_ewc, variant online_ewc); in runs made before cl.lambda_online_ewc existed, cl.lambda_ewc was the online
+one, and the committed bench/results/continual_cpu.json, written then, calls those variants ewc and replay+ewc.
 
     python -m scripts.run_all --sweep configs/sweeps/continual_cpu.yaml --jobs 2 --output-dir results/continual_cpu
     python bench/continual_cpu.py --results results/continual_cpu [--out FILE]
@@ -24,9 +26,11 @@ from _common import cells, parser, save_png, seed_stats, write_record
 
 
 def variant(cl):
-    "A continual run's variant name from its cl section."
+    "A continual run's variant name from its cl section: replay, ASIB-CL's EWC (asib_ewc) and safekd's online EWC (online_ewc)."
     replay = cl.get('replay_share') or cl['replay_ratio']   # runs made before replay_share held the share in replay_ratio
-    parts = (['replay'] if replay else []) + (['ewc'] if cl['lambda_ewc'] else [])
+    old = 'lambda_online_ewc' not in cl                     # runs made before lambda_online_ewc: lambda_ewc was safekd's online EWC
+    online, asib = (cl['lambda_ewc'], 0) if old else (cl['lambda_online_ewc'], cl['lambda_ewc'])
+    parts = (['replay'] if replay else []) + (['asib_ewc'] if asib else []) + (['online_ewc'] if online else [])
     return '+'.join(parts) or 'finetune'
 
 
@@ -37,7 +41,7 @@ def describe(run_dir):
                 avg_acc=c['avg_acc_per_exit'], forgetting=c['forgetting_per_exit'], test_acc=m['test_acc'], run_dir=str(run_dir))
 
 
-ORDER = ['finetune', 'ewc', 'replay', 'replay+ewc']
+ORDER = ['finetune', 'asib_ewc', 'online_ewc', 'replay', 'replay+asib_ewc', 'replay+online_ewc']
 
 
 def plot(groups, out):

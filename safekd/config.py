@@ -164,15 +164,16 @@ def resolve_config(dataset: str | None = None,        # dataset key (None: from 
 
 # %% ../nbs/08_config.ipynb #d2d05cc5
 def _cl_suffix(cl: dict) -> str: # a config's cl section
-    "A continual run's folder suffix: its task count, replay (ASIB-CL's ratio or safekd's share), EWC weight and scenario when not class-incremental."
+    "A continual run's folder suffix: its task count, replay (ASIB-CL's ratio or safekd's share), EWC weight (ASIB-CL's ewc, safekd's online oewc) and scenario when not class-incremental."
     if cl.get('num_tasks', 1) <= 1: return ''
     replay = [f"{tok}{cl[k]:g}" for k, tok in (('replay_ratio', 'ratio'), ('replay_share', 'share')) if cl.get(k) and cl.get('buffer_size')]
-    parts = [f"cl{cl['num_tasks']}"] + replay + ([f"ewc{cl['lambda_ewc']:g}"] if cl['lambda_ewc'] else [])
+    ewc = [f"{tok}{cl[k]:g}" for k, tok in (('lambda_ewc', 'ewc'), ('lambda_online_ewc', 'oewc')) if cl.get(k)]
+    parts = [f"cl{cl['num_tasks']}"] + replay + ewc
     return '-' + '-'.join(parts + ([cl['scenario']] if cl['scenario'] != 'class' else []))
 
 def run_dir(cfg: dict,                  # a resolved config
            ) -> Path:
-    "The run folder of a config: <output_dir>/<dataset>/<model asked for>/<method>[-<loss>[-<arg><value>...]][-cl<tasks>[-ratio<r>|-share<s>][-ewc<lambda>][-task]][-<tag>]/seed_<seed>."
+    "The run folder of a config: <output_dir>/<dataset>/<model asked for>/<method>[-<loss>[-<arg><value>...]][-cl<tasks>[-ratio<r>|-share<s>][-ewc<lambda>|-oewc<lambda>][-task]][-<tag>]/seed_<seed>."
     a = cfg['method_args'] if cfg['method'] == 'erm' else {}
     loss, args = a.get('loss', 'ce'), ''.join(f'-{k}{v:g}' if isinstance(v, (int, float)) else f'-{k}{v}' for k, v in sorted((a.get('loss_args') or {}).items()))
     name = cfg['method'] + ('' if loss == 'ce' and not args else f'-{loss}{args}') + _cl_suffix(cfg.get('cl') or {}) + (f"-{cfg['tag']}" if cfg.get('tag') else '')

@@ -1,4 +1,4 @@
-"""A multi-exit student trained on a sequence of tasks of classes, with experience replay from a reservoir, online EWC and task masks, composed with every safekd method through the trainer's hooks.
+"""A multi-exit student trained on a sequence of tasks of classes, with experience replay, EWC (ASIB-CL's, or safekd's online EWC) and task masks, composed with every safekd method through the trainer's hooks.
 
 Docs: https://safekd.github.io/safekd/continual.html.md"""
 
@@ -7,8 +7,8 @@ Docs: https://safekd.github.io/safekd/continual.html.md"""
 # %% auto #0
 __all__ = ['SCENARIOS', 'CL_KEYS', 'class_order', 'task_classes', 'task_rows', 'class_incremental', 'task_incremental',
            'allowed_classes', 'class_task', 'mask_logits', 'TaskMaskHook', 'ReservoirBuffer', 'replay_count',
-           'share_count', 'ReplayHook', 'fisher_diagonal', 'ewc_penalty', 'EWCHook', 'cl_summary',
-           'masked_exit_accuracy', 'check_continual', 'task_data', 'fit_continual']
+           'share_count', 'ReplayHook', 'fisher_diagonal', 'ewc_penalty', 'asib_fisher', 'asib_ewc_penalty', 'EWCHook',
+           'cl_summary', 'masked_exit_accuracy', 'check_continual', 'task_data', 'fit_continual']
 
 # %% ../nbs/05b_continual.ipynb #f49dc401
 import inspect, json
@@ -308,17 +308,52 @@ def ewc_penalty(net: MultiExitNet,  # the student
     p = dict(net.named_parameters())
     return 0.5 * sum((fisher[n].to(p[n].device) * (p[n] - anchor[n].to(p[n].device)).pow(2)).sum() for n in fisher)
 
+# %% ../nbs/05b_continual.ipynb #f77032fd
+def asib_fisher(net: MultiExitNet,  # the student after a task
+                loader,             # the task's training batches (x, y): ASIB-CL's loader, iterated once
+                mask=None,          # (C,) bool: the classes the logits are masked to (None: all, as ASIB-CL)
+               ) -> dict:           # {name: F} for every parameter with requires_grad
+    "ASIB-CL's Fisher: the gradient of each batch's mean final-exit cross-entropy, squared, averaged over the batches."
+    params = {n: p for n, p in net.named_parameters() if p.requires_grad}
+    fisher, nb = {n: torch.zeros_like(p, dtype=torch.float32) for n, p in params.items()}, 0
+    with evaluating(net):
+        for x, y in loader:
+            z = net(x)[-1]
+            z = z if mask is None else mask_logits(z, torch.as_tensor(mask).to(z.device))
+            gs = torch.autograd.grad(F.cross_entropy(z, y), list(params.values()), allow_unused=True)
+            for n, g in zip(params, gs):
+                if g is not None: fisher[n] += g.float().pow(2)
+            nb += 1
+    return {n: f / max(nb, 1) for n, f in fisher.items()}
+
+# %% ../nbs/05b_continual.ipynb #9823e74c
+def asib_ewc_penalty(net: MultiExitNet,  # the student
+                     fisher: dict,       # {name: F} (asib_fisher): the last task's
+                     anchor: dict,       # {name: theta*}: the parameters after the last task
+                     lambda_ewc: float,  # lambda, ASIB-CL's lambda_ewc
+                    ) -> torch.Tensor:   # scalar
+    "ASIB-CL's EWC term: lambda sum_i F_i (theta_i - theta*_i)^2 (no 1/2)."
+    p = dict(net.named_parameters())
+    return lambda_ewc * sum((fisher[n].to(p[n].device) * (p[n] - anchor[n].to(p[n].device)).pow(2)).sum() for n in fisher)
+
 # %% ../nbs/05b_continual.ipynb #8d2b7c07
 class EWCHook(TrainHook):
-    "Online EWC: the term `ewc` = lambda_ewc * ewc_penalty once a task has been consolidated."
-    def __init__(self, lambda_ewc: float,     # lambda, the penalty's weight
-                 ewc_gamma: float = 1.0):     # gamma, the decay of the earlier Fisher
-        self.lambda_ewc, self.ewc_gamma, self.fisher, self.anchor = lambda_ewc, ewc_gamma, {}, {}
-    def terms(self, tr, s): return {'ewc': self.lambda_ewc * ewc_penalty(tr.net, self.fisher, self.anchor)} if self.fisher else {}
+    "EWC as a loss term once a task has been consolidated: ASIB-CL's (`ewc`, lambda_ewc) or safekd's online EWC (`online_ewc`)."
+    def __init__(self, lambda_ewc: float = 0.0,      # ASIB-CL's lambda: lambda sum F (theta - theta*)^2, the last task's F
+                 lambda_online_ewc: float = 0.0,     # safekd's lambda: lambda/2 sum F (theta - theta*)^2, F accumulated online
+                 ewc_gamma: float = 1.0):            # online EWC's decay of the earlier Fisher
+        if (lambda_ewc > 0) == (lambda_online_ewc > 0):
+            raise ValueError(f"EWC needs exactly one of lambda_ewc={lambda_ewc!r} (ASIB-CL's) and lambda_online_ewc={lambda_online_ewc!r} (safekd's) > 0")
+        self.lambda_ewc, self.lambda_online_ewc, self.ewc_gamma, self.fisher, self.anchor = lambda_ewc, lambda_online_ewc, ewc_gamma, {}, {}
+    def terms(self, tr, s):
+        if not self.fisher: return {}
+        if self.lambda_ewc: return {'ewc': asib_ewc_penalty(tr.net, self.fisher, self.anchor, self.lambda_ewc)}
+        return {'online_ewc': self.lambda_online_ewc * ewc_penalty(tr.net, self.fisher, self.anchor)}
     def consolidate(self, net: MultiExitNet,  # the student after a task
-                    fisher: dict):            # that task's Fisher (fisher_diagonal)
-        "F <- gamma F + F_new; anchor <- the parameters now."
-        self.fisher = {n: f + self.ewc_gamma * self.fisher[n].to(f.device) if n in self.fisher else f for n, f in fisher.items()}
+                    fisher: dict):            # that task's Fisher (asib_fisher, or fisher_diagonal for online EWC)
+        "ASIB-CL's: F <- the task's; online: F <- gamma F + F_new. The anchor <- the parameters now."
+        old = {} if self.lambda_ewc else self.fisher
+        self.fisher = {n: f + self.ewc_gamma * old[n].to(f.device) if n in old else f for n, f in fisher.items()}
         self.anchor = {n: p.detach().clone() for n, p in net.named_parameters() if n in fisher}
     def to(self,
            device,                      # where the student is
@@ -373,9 +408,10 @@ def check_continual(num_classes: int | None,       # C (None: check what needs n
                     replay_ratio: float = 0.5,     # >= 0: ASIB-CL's floor(r B) earlier-task rows per batch of B
                     replay_share: float = 0.0,     # in [0, 1): safekd's replayed share (exclusive with replay_ratio)
                     buffer_size: int = 2000,       # > 0 when either replays (ASIB-CL's replay_capacity)
-                    lambda_ewc: float = 0.0,       # >= 0
-                    ewc_gamma: float = 1.0,        # in [0, 1]
-                    fisher_samples: int = 256,     # >= 1
+                    lambda_ewc: float = 0.4,       # >= 0: ASIB-CL's EWC weight (0: off)
+                    lambda_online_ewc: float = 0.0, # >= 0: safekd's online EWC weight (exclusive with lambda_ewc)
+                    ewc_gamma: float = 1.0,        # in [0, 1]: online EWC's decay
+                    fisher_samples: int = 256,     # >= 1: online EWC's Fisher rows
                     epochs_per_task: int | None = None, # None or >= 1
                     **unknown,                     # anything else: an error naming the valid keys
                    ) -> dict:                      # the section with its defaults filled in
@@ -391,7 +427,10 @@ def check_continual(num_classes: int | None,       # C (None: check what needs n
     _need(not (replay_ratio > 0 and replay_share > 0), 'replay_share', replay_share, f'0 while replay_ratio={replay_ratio!r} > 0: one replay rule at a time')
     _need(_count(buffer_size) and buffer_size >= 0 and (buffer_size > 0 or not (replay_ratio or replay_share)), 'buffer_size', buffer_size,
           f'an integer > 0 when replay_ratio or replay_share > 0 (replay_ratio={replay_ratio!r}, replay_share={replay_share!r})')
-    _need(_real(lambda_ewc) and lambda_ewc >= 0, 'lambda_ewc', lambda_ewc, 'a weight >= 0 (0: no EWC)')
+    _need(_real(lambda_ewc) and lambda_ewc >= 0, 'lambda_ewc', lambda_ewc, "a weight >= 0 (ASIB-CL's EWC; 0: off)")
+    _need(_real(lambda_online_ewc) and lambda_online_ewc >= 0, 'lambda_online_ewc', lambda_online_ewc, "a weight >= 0 (safekd's online EWC; 0: off)")
+    _need(not (lambda_ewc > 0 and lambda_online_ewc > 0), 'lambda_online_ewc', lambda_online_ewc,
+          f"0 while cl.lambda_ewc={lambda_ewc!r} > 0 (ASIB-CL's EWC): one EWC at a time; cl.lambda_ewc=0 for safekd's online EWC")
     _need(_real(ewc_gamma) and 0 <= ewc_gamma <= 1, 'ewc_gamma', ewc_gamma, 'a decay in [0, 1]')
     _need(_count(fisher_samples) and fisher_samples >= 1, 'fisher_samples', fisher_samples, 'an integer >= 1')
     _need(epochs_per_task is None or (_count(epochs_per_task) and epochs_per_task >= 1), 'epochs_per_task', epochs_per_task, 'null or an integer >= 1')
@@ -432,7 +471,8 @@ class _ContinualRun:
         self.order = class_order(C, seed, cl['order']); self.tasks = task_classes(self.order, cl['num_tasks'])
         on = cl['replay_share'] > 0 or (cl['replay_ratio'] > 0 and cl['num_tasks'] > 1)        # ASIB's replay needs an earlier task
         self.replay = ReplayHook(ReservoirBuffer(cl['buffer_size'], seed), data.train, cl['replay_ratio'], cl['replay_share']) if on else None
-        self.ewc = EWCHook(cl['lambda_ewc'], cl['ewc_gamma']) if cl['lambda_ewc'] > 0 else None
+        ewc = (cl['lambda_ewc'] > 0 or cl['lambda_online_ewc'] > 0) and cl['num_tasks'] > 1                 # EWC needs an earlier task
+        self.ewc = EWCHook(cl['lambda_ewc'], cl['lambda_online_ewc'], cl['ewc_gamma']) if ewc else None
         if sc == 'task' and self.replay and (train.get('mixup') or train.get('cutmix')):
             raise ValueError("scenario 'task' with replay cannot mix rows (train.mixup / train.cutmix): a mixed row would pair two tasks' masks; set them to 0 or use scenario 'class'")
         self.device = resolve_device(train.get('device', _TRAINER['device'].default))
@@ -448,7 +488,7 @@ class _ContinualRun:
 def fit_task(self: _ContinualRun,
              t: int,                    # the task
             ):
-    "Train task t with the fitter and the hooks, then settle the reservoir and consolidate EWC; returns the fitter's result."
+    "Train task t with the fitter and the hooks, then settle the reservoir and consolidate EWC (not after the last task); returns the fitter's result."
     seed_everything(self.seed * 1000 + t)
     sc, info = self.cl['scenario'], self.data.info
     d, folder = task_data(self.data, self.tasks, t, sc), self.out_dir / 'tasks' / f'task_{t}'
@@ -461,9 +501,25 @@ def fit_task(self: _ContinualRun,
     r = self.fit(self.net, self.method, d, folder, teacher=self.teacher, train=self.train if e is None else {**self.train, 'epochs': e},
                  seed=self.seed * 1000 + t, resume=self.resume, hooks=hooks)
     if self.replay: self.replay.settle(); self.replay.end_task()
-    if self.ewc: self.ewc.consolidate(self.net, fisher_diagonal(self.net, d.train, n_samples=self.cl['fisher_samples'], device=r.device,
-                                                              mean=info.mean, std=info.std, mask=mask.allowed[t]))
+    if self.ewc and t < len(self.tasks) - 1: self.ewc.consolidate(self.net, self.task_fisher(t, d, mask.allowed[t], r.device))
     return r
+
+# %% ../nbs/05b_continual.ipynb #4d265f32
+@patch
+def task_fisher(self: _ContinualRun,
+                t: int,                 # the task just trained
+                d: Data,                # its data (task_data)
+                mask,                   # (C,) bool: the classes its logits were masked to
+                device,                 # where the student is
+               ) -> dict:               # {name: F}
+    "Task t's Fisher: ASIB-CL's over its training batches, shuffled and augmented as in training (lambda_ewc), or the per-sample one."
+    info, tr = self.data.info, self.train
+    if self.cl['lambda_online_ewc']:
+        return fisher_diagonal(self.net, d.train, n_samples=self.cl['fisher_samples'], device=device, mean=info.mean, std=info.std, mask=mask)
+    bs, aug = tr.get('batch_size', _TRAINER['batch_size'].default), tr.get('augment', _TRAINER['augment'].default)
+    loader = batches(d.train, bs, shuffle=True, augment=aug, device=device, mean=info.mean, std=info.std,
+                     generator=torch.Generator().manual_seed(self.seed * 1000 + t))
+    return asib_fisher(self.net, loader, mask=mask)
 
 # %% ../nbs/05b_continual.ipynb #ce567f17
 @patch
@@ -544,9 +600,10 @@ def fit_continual(net: MultiExitNet,          # the student: one head over every
                   replay_ratio: float = 0.5,  # ASIB-CL's: floor(r B) rows of earlier tasks appended to every batch of B (0: off)
                   replay_share: float = 0.0,  # safekd's: the replayed share of every batch, in [0, 1) (0: off; not with replay_ratio)
                   buffer_size: int = 2000,    # buffer size in training rows (> 0 when either replays; ASIB-CL's replay_capacity)
-                  lambda_ewc: float = 0.0,    # EWC's weight lambda (0: no EWC)
+                  lambda_ewc: float = 0.4,    # ASIB-CL's EWC weight: lambda sum F (theta - theta*)^2, the last task's batch-gradient F (0: off)
+                  lambda_online_ewc: float = 0.0, # safekd's online EWC weight: lambda/2 sum F (theta - theta*)^2 (0: off; not with lambda_ewc)
                   ewc_gamma: float = 1.0,     # online EWC's decay of the earlier Fisher, in [0, 1]
-                  fisher_samples: int = 256,  # training rows of each task the Fisher is estimated on
+                  fisher_samples: int = 256,  # online EWC: training rows of each task the Fisher is estimated on
                   epochs_per_task: int | None = None, # epochs of every task (None: train['epochs'])
                  ) -> FitResult:              # the net after the last task, the whole data, counters summed over tasks
     "Train on a sequence of tasks of classes, keeping each task's last weights; writes cl_metrics.json, checkpoint_best.pt, metrics_per_epoch.jsonl."

@@ -33,7 +33,7 @@ import safekd
 from .core import Registry, atomic_write, atomic_write_json, atomic_write_text, env_info, get_logger, seed_everything
 from .data import Data, load_data
 from .wrapper import MultiExitNet, build_model
-from .training import EMATeacher, FrozenTeacher, SelfTeacher, Trainer, build_method, load_checkpoint, load_model, method_fitter, resolve_device
+from .training import EXIT_METRICS, EMATeacher, FrozenTeacher, SelfTeacher, Trainer, build_method, exit_hits, load_checkpoint, load_model, method_fitter, resolve_device
 from .robustness import fit_temperatures
 from .asmb import MultiTeacher, disagreement_report
 from .continual import check_continual, fit_continual
@@ -161,6 +161,11 @@ def teacher_disagreement(ev: RunEval,   # run state
     return disagreement_report(t_logits, lg, y)
 
 # %% ../nbs/08c_experiment.ipynb #fa0e03b5
+def _test_hits(ev) -> dict: # run state (test logits)
+    "Test top-5 and Phuong & Lampert's ensemble accuracies per exit (EXIT_METRICS beyond top-1, prefixed test_)."
+    (lg, y), n = ev.logits['test'], max(len(ev.logits['test'][1]), 1)
+    return {f'test_{k}': (h.double() / n).tolist() for k, h in zip(EXIT_METRICS, exit_hits(list(lg), y)) if k != 'acc'}
+
 def finish_run(tr: Trainer,        # the trainer after fit (or a staged or continual fit's FitResult)
                cfg: dict,          # the run's config
                seconds: float,     # training wall time
@@ -186,7 +191,7 @@ def finish_run(tr: Trainer,        # the trainer after fit (or a staged or conti
              epochs=tr.epoch, steps=tr.step, train_seconds=seconds, test_acc=test, val_acc=val,
              final_test_acc=test[-1], best_val_acc=tr.best, n_train=len(tr.data.train), n_test=len(tr.data.test),
              calibration=calibration_summary(cal), robustness_sources=rob.get('sources'), run_dir=str(tr.out_dir),
-             post_training_seconds=clock.laps, disagreement=dis, cl=cl) | safe_kd_metrics(test, exit_nll(*ev.logits['test']), [x['ece'] for x in rel['raw']['metrics']], tr.best)
+             post_training_seconds=clock.laps, disagreement=dis, cl=cl) | _test_hits(ev) | safe_kd_metrics(test, exit_nll(*ev.logits['test']), [x['ece'] for x in rel['raw']['metrics']], tr.best)
     atomic_write_json(tr.out_dir / 'metrics.json', m)
     return m
 

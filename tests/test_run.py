@@ -111,7 +111,7 @@ def test_asmb_and_continual_runs_from_the_command_line(tmp_path):
     assert m['disagreement']['pred']['teacher0 vs teacher1'] == 0.0          # the same cached teacher run, twice
     r = run_py('-m', 'scripts.run', *base, '--method', 'multiexit', 'cl.num_tasks=2', 'cl.replay_ratio=0.2', 'cl.buffer_size=100')
     assert r.returncode == 0, r.stderr
-    d = tmp_path / 'toy2d' / 'mlp' / 'multiexit-cl2-ratio0.2' / 'seed_0'
+    d = tmp_path / 'toy2d' / 'mlp' / 'multiexit-cl2-ratio0.2-ewc0.4' / 'seed_0'     # ASIB-CL's EWC at its default 0.4
     c, m = json.loads((d / 'cl_metrics.json').read_text()), json.loads((d / 'metrics.json').read_text())
     assert len(c['acc_matrix']) == 2 and len(c['acc_matrix_per_exit']) == 3 and m['cl']['avg_acc'] == c['avg_acc']
     assert len(m['test_acc']) == 3 and (d / 'risk_calibration.json').exists()     # calibrated on every class, as any run

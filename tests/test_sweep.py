@@ -34,11 +34,11 @@ def test_a_bad_sweep_entry_fails_before_anything_trains(tmp_path):
 def test_ray_isolates_a_failure_shares_the_teacher_and_skips_what_is_complete(tmp_path):
     out = tmp_path / 'out'
     f = _sweep(tmp_path, 'toy', dict(
-        sweep=dict(datasets=['toy2d'], models=['mlp'], methods=['kd', 'safe_kd', 'multiexit'], seeds=[0]),
+        sweep=dict(datasets=['toy2d'], models=['mlp'], methods=['kd', 'safe_kd_next', 'multiexit'], seeds=[0]),
         overrides=TOY + [f'data.data_dir={tmp_path}', 'data.download=false'],
         runs=[dict(dataset='cifar100', model='resnet8', method='multiexit', seed=0),
               dict(dataset='toy2d', model='mlp', method='asmb', seed=0, overrides=['teacher.name=[mlp, mlp]']),
-              dict(dataset='toy2d', model='mlp', method='multiexit', seed=0, overrides=['cl.num_tasks=2', 'cl.lambda_ewc=10'])]))
+              dict(dataset='toy2d', model='mlp', method='multiexit', seed=0, overrides=['cl.num_tasks=2', 'cl.lambda_ewc=0', 'cl.lambda_online_ewc=10'])]))
     r = run_py('-m', 'scripts.run_all', '--sweep', f, '--jobs', '2', '--output-dir', str(out))
     assert r.returncode == 1, r.stdout + r.stderr
     fail = next(l for l in r.stdout.splitlines() if l.startswith('failed'))
@@ -47,11 +47,11 @@ def test_ray_isolates_a_failure_shares_the_teacher_and_skips_what_is_complete(tm
     st = json.loads((out / 'sweep_status.json').read_text())
     assert st['counts'] == dict(done=6, skipped=0, failed=1) and st['engine'] == 'ray'
     assert (out / 'toy2d' / 'mlp' / 'asmb' / 'seed_0' / 'stages' / 'stage_1' / 'done.pt').exists()             # asmb's stages
-    assert (out / 'toy2d' / 'mlp' / 'multiexit-cl2-ratio0.5-ewc10' / 'seed_0' / 'cl_metrics.json').exists()            # a continual run
+    assert (out / 'toy2d' / 'mlp' / 'multiexit-cl2-ratio0.5-oewc10' / 'seed_0' / 'cl_metrics.json').exists()            # a continual run
     assert (out / 'cifar100' / 'resnet8' / 'multiexit' / 'seed_0' / 'error.txt').exists()
     teacher = out / 'toy2d' / 'mlp' / 'erm' / 'seed_0'
     assert (teacher / 'run.log').read_text().count(': starting in process') == 1      # trained once, for two students
-    for m in ('kd', 'safe_kd', 'asmb'):
+    for m in ('kd', 'safe_kd_next', 'asmb'):
         assert 'reusing teacher run' in (out / 'toy2d' / 'mlp' / m / 'seed_0' / 'run.log').read_text()
     stamp = {p: p.stat().st_mtime_ns for p in out.rglob('metrics.json')}
     r = run_py('-m', 'scripts.run_all', '--sweep', f, '--jobs', '2', '--output-dir', str(out), '--skip-existing')
