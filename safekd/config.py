@@ -151,7 +151,7 @@ def resolve_config(dataset: str | None = None,        # dataset key (None: from 
     extra, block, sk = _read_layers(raw, keys, fast)
     given, pos = dict(dataset=dataset, model=model, method=method), 1
     for key, (sub, valid) in SLOTS.items():
-        name = _slot(key, given[key], extra, cfg[key], valid)
+        name = _slot(key, given[key], [] if key in skip else extra, cfg[key], valid)   # a teacher's run: its model and method are given
         layer = _yaml(d / sub / f'{name}.yaml') if (d / sub / f'{name}.yaml').exists() else {}
         if fast and 'fast' in layer:   # a file's own `fast:` refines fast.yaml: dataset's < model's < method's
             extra.insert(pos, layer['fast']); pos += 1; sk = [i + 1 for i in sk]
