@@ -22,14 +22,14 @@ import yaml
 # %% ../nbs/08_config.ipynb #9c32ef43
 import safekd
 import safekd.asmb    # registers METHODS["asmb"], which check_config checks like every method
-from .core import check_choice, get_logger
+from .core import check_choice, flat_keys, get_logger
 from .data import DATASETS, augment_key, list_datasets
 from .wrapper import SCORES, list_models
 from .training import AMP_DTYPES, METHODS, OPTIMIZERS, SCHEDULES, build_method, list_methods
 from .conformal import CALIBRATORS, PROCEDURES, RISKS, UncertifiedWarning, calibrate, synthetic_exits
 from .robustness import list_corruptions, shift_entries
 from .continual import check_continual
-from .safe_kd_config import SAFE_KD_TRAINING, flat_keys, from_safe_kd, is_safe_kd_layer, method_block_args
+from .safe_kd_config import SAFE_KD_TRAINING, from_safe_kd, is_safe_kd_layer, method_block_args
 
 # %% ../nbs/08_config.ipynb #f5c42903
 def parse_override(s: str,              # 'a.b=value', the value read as YAML
@@ -179,13 +179,6 @@ def run_dir(cfg: dict,                  # a resolved config
     name = cfg['method'] + ('' if loss == 'ce' and not args else f'-{loss}{args}') + _cl_suffix(cfg.get('cl') or {}) + (f"-{cfg['tag']}" if cfg.get('tag') else '')
     return Path(cfg['output_dir']) / cfg['dataset'] / (cfg.get('model_requested') or cfg['model']) / name / f"seed_{cfg['seed']}"
 
-# %% ../nbs/08_config.ipynb #ce127a53
-def _flat(d: dict,          # a nested config
-          pre: str = '',    # prefix of its keys
-         ) -> dict:         # dotted key -> value
-    "Flatten a nested dict to dotted keys."
-    return {k2: v2 for k, v in d.items() for k2, v2 in (_flat(v, f'{pre}{k}.').items() if isinstance(v, dict) and v else [(f'{pre}{k}', v)])}
-
 # %% ../nbs/08_config.ipynb #50766e2d
 IGNORED_KEYS = ('resume', 'requested', 'train.progress', 'train.log_every', 'train.channels_last', 'calibration.', 'robustness.')  # keys (or prefixes) that do not change the trained network (memory format: the same arithmetic)
 RERUN_IGNORED = ('resume', 'requested', 'train.progress', 'train.log_every')  # keys that do not change a run's results
@@ -196,7 +189,7 @@ def config_diff(old: dict,                       # one resolved config
                ) -> list:                        # the dotted keys whose values differ
     "Where two run configs differ; the `teacher` section counts only for methods that need a teacher."
     ignore = tuple(ignore) + (() if METHODS[new['method']].needs_teacher else ('teacher.',))
-    old, new = _flat(old), _flat(new)
+    old, new = flat_keys(old), flat_keys(new)
     return sorted(k for k in set(old) | set(new) if not k.startswith(ignore) and old.get(k) != new.get(k))
 
 # %% ../nbs/08_config.ipynb #c7712220
@@ -276,7 +269,7 @@ def check_cached_run(d: Path,   # a finished run folder
                     ):
     "A cached run (a teacher) is reused only if its config.yaml trained the same network as `cfg`; otherwise a clear error."
     old = _yaml(d / 'config.yaml'); diff = config_diff(old, cfg)
-    o, n = _flat(old), _flat(cfg)
+    o, n = flat_keys(old), flat_keys(cfg)
     if diff: raise ValueError(f"the finished run at {d} was trained with another config ({', '.join(f'{k}: {o.get(k)!r} there, {n.get(k)!r} now' for k in diff[:5])}); "
                               f"use another --output-dir, remove that run, or pass --teacher-ckpt {d / 'checkpoint_best.pt'}")
 

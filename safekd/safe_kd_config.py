@@ -6,7 +6,7 @@ Docs: https://safekd.github.io/safekd/safe_kd_config.html.md"""
 
 # %% auto #0
 __all__ = ['SAFE_KD_METHODS', 'SAFE_KD_TRAINING', 'SAFE_KD_KEYS', 'BLOCKS', 'SAFE_KD_FLAGS', 'SAFE_KD_SWITCHES', 'AXES_FLAGS',
-           'flat_keys', 'known_key', 'is_safe_kd_layer', 'from_safe_kd', 'method_block_args', 'add_safe_kd_flags',
+           'known_key', 'is_safe_kd_layer', 'from_safe_kd', 'method_block_args', 'add_safe_kd_flags',
            'safe_kd_overrides', 'one_gpu', 'sweep_overrides', 'axes_sweep']
 
 # %% ../nbs/07b_safe_kd_config.ipynb #582ddb51
@@ -14,7 +14,7 @@ import json
 
 # %% ../nbs/07b_safe_kd_config.ipynb #474b62f5
 from . import training
-from .core import get_logger
+from .core import flat_keys, get_logger
 
 # %% ../nbs/07b_safe_kd_config.ipynb #50e9ff6e
 SAFE_KD_METHODS = ('erm', 'multiexit', 'kd', 'dkd', 'safe_kd')   # the methods SAFE-KD's compute_loss knows
@@ -90,12 +90,6 @@ def _translator(k: str): # a SAFE-KD-schema dotted key
     return None
 
 # %% ../nbs/07b_safe_kd_config.ipynb #90a1a428
-def flat_keys(d: dict,          # a nested mapping
-              pre: str = '',    # prefix of its keys
-             ) -> dict:         # dotted key -> value
-    "Flatten nested mappings to dotted keys (an empty mapping stays a value)."
-    return {k2: v2 for k, v in d.items() for k2, v2 in (flat_keys(v, f'{pre}{k}.').items() if isinstance(v, dict) and v else [(f'{pre}{k}', v)])}
-
 def known_key(k: str,            # a dotted key
               base_keys,         # safekd's dotted keys (an open section, such as method_args, is one key: {})
              ) -> bool:

@@ -5,7 +5,7 @@
         --teacher resnet56 --teacher_path checkpoint/cifar100/resnet56/erm-FL+MDCA-beta1-gamma3/seed_42
         [every other flag of their utils/argparser.py, with its default] [key.sub=value ...]
 
-Each flag means what it means in Calibration Transfer's code, with its default (the table: nbs/07c_calibration_transfer_cli);
+Each flag means what it means in Calibration Transfer's code, with its default (the table: nbs/08d_calibration_transfer_cli);
 a flag this script does not read is logged as unused. Runs safekd's kd with T=<--T>, kd_weight=<--Lambda> and
 ce_weight=1-<--Lambda>; --teacher_path is a safekd run folder (scripts.train_teacher's, its checkpoint_best.pt) or a
 checkpoint file; --teacher alone trains that teacher first. Writes <--checkpoint>/<dataset>/<model>/kd[-<--exp_name>]/seed_<seed>/.

@@ -4,7 +4,7 @@
         --schedule-steps 80 120 --lr-decay-factor 0.1 --wd 1e-4 --train-batch-size 128 --loss FL+MDCA --gamma 3.0 --beta 1.0
         [every other flag of their utils/argparser.py, with its default] [key.sub=value ...]
 
-Each flag means what it means in Calibration Transfer's code, with its default (the table: nbs/07c_calibration_transfer_cli);
+Each flag means what it means in Calibration Transfer's code, with its default (the table: nbs/08d_calibration_transfer_cli);
 a flag this script does not read is logged as unused. Runs safekd's erm with method_args.loss=<--loss> and writes
 <--checkpoint>/<dataset>/<model>/erm-<loss>[-<arg><value>...][-<--exp_name>]/seed_<seed>/, whose folder
 scripts.train_student takes as --teacher_path. Dotted safekd overrides after the flags win over them.
