@@ -271,6 +271,7 @@ ASMB_CHECKS = {  # argument: (is it valid?, the valid values)
     **{k: (_nonneg, 'a number >= 0') for k in ('ce_weight', 'kd_weight', 'hybrid_beta', 'feat_kd_alpha', 'ib_beta', 'teacher_weight_decay',
                                                'finetune_weight_decay', 'finetune_cutmix', 'synergy_ce_alpha')},
     'tau_end': (_opt(_pos), 'None (no decay) or a number > 0'),
+    'total_epochs': (_opt(_int(1)), "None (the phase's epochs over all stages) or an int >= 1"),
     'teacher_adapt_alpha_kd': (_opt(_nonneg), 'None (kd_weight) or a number >= 0'),
     'beta_schedule': (_opt(_sched), 'None or [start >= 0, end >= 0, epochs: an int >= 0]'),
     **{k: (_frac, 'a number in [0, 1)') for k in ('mbm_dropout', 'finetune_dropout')},
@@ -298,10 +299,11 @@ class ASMB(Method):
     fitter = None                                   # fit_stages (set where it is defined, below)
     def __init__(self, num_exits: int,              # K
                  tau_start: float = 4.0,            # temperature of every KD term at epoch 0 (ASIB's tau_start)
-                 tau_end: float | None = None,      # temperature after the decay (None: tau_start, no decay)
-                 tau_decay_power: float = 1.0,      # the decay's curvature p (ASIB's base.yaml: 2)
-                 ce_weight: float = 0.3,            # alpha: cross-entropy weight (the seed's ce_alpha)
-                 kd_weight: float = 0.7,            # gamma: weight of KD from the synergy logits (the seed's kd_alpha)
+                 tau_end: float | None = 1.0,       # temperature after the decay (None: tau_start, no decay)
+                 tau_decay_power: float = 2.0,      # the decay's curvature p
+                 total_epochs: int | None = 1,      # E of the temperature decay, not a training length (ASIB's total_epochs; None: the phase's epochs over all stages)
+                 ce_weight: float = 0.5,            # alpha: cross-entropy weight (the seed's ce_alpha)
+                 kd_weight: float = 0.5,            # gamma: weight of KD from the synergy logits (the seed's kd_alpha)
                  exit_weights: Sequence[float] | None = None, # per-exit weights w_k (default equal)
                  hybrid_beta: float = 0.0,          # weight of KD from the teachers' mean logits (hybrid guidance)
                  feat_kd_alpha: float = 0.0,        # weight of feature KD to the synergy code (0: off)
@@ -311,23 +313,23 @@ class ASMB(Method):
                  mbm_out_dim: int | None = None,    # MBM width (None or 0: the student's final feature size)
                  mbm_d_emb: int | None = None,      # ASIB's unread embedding size: None, 0 or the MBM's width (else an error)
                  mbm_n_head: int = 1,               # attention heads
-                 mbm_r: int = 4,                    # synergy head reduction ratio
+                 mbm_r: int = 1,                    # synergy head reduction ratio (1: hidden width = MBM width, ASIB's head)
                  mbm_dropout: float = 0.0,          # MBM and synergy head dropout
                  mbm_learnable_q: bool = False,     # a learned global query token instead of the student's feature
                  use_ib: bool = True,               # the variational information bottleneck
-                 ib_beta: float = 1e-3,             # KL weight after warm-up (ASIB's get_beta default)
+                 ib_beta: float = 0.01,             # KL weight after warm-up (with beta_schedule: must be its end)
                  ib_beta_warmup_epochs: int = 0,    # global epochs (both phases, all stages) of its linear ramp from 0
-                 beta_schedule: Sequence | None = None, # [start, end, epochs]: ASIB's KL-weight ramp, replaces the two above
-                 synergy_ce_alpha: float = 0.6,     # teacher phase: weight of the synergy cross-entropy
+                 beta_schedule: Sequence | None = (0.0, 0.01, 5), # [start, end, epochs]: ASIB's KL-weight ramp, replaces the two above (None: off)
+                 synergy_ce_alpha: float = 0.4,     # teacher phase: weight of the synergy cross-entropy
                  teacher_adapt_alpha_kd: float | None = None, # teacher phase: weight of the KD from the student (None: kd_weight)
                  teacher_adapt_kd_warmup: int = 0,  # the first n stages distil nothing from the synergy (both phases)
                  teacher_loss: str = 'asib',        # a key of TEACHER_LOSSES
                  use_distillation_adapter: bool = False, # per-teacher adapter MLPs before the key/value projection
                  distill_out_dim: int = 512,        # their width
-                 num_stages: int = 2,               # teacher-update + student-distillation stages
-                 teacher_epochs: int = 1,           # teacher adaptive update epochs per stage
-                 teacher_lr: float = 1e-3,          # its AdamW learning rate (cosine schedule within the stage)
-                 teacher_weight_decay: float = 0.0, # its AdamW weight decay
+                 num_stages: int = 3,               # teacher-update + student-distillation stages
+                 teacher_epochs: int = 2,           # teacher adaptive update epochs per stage (ASIB's teacher_adapt_epochs)
+                 teacher_lr: float = 1e-4,          # its AdamW learning rate (cosine schedule within the stage)
+                 teacher_weight_decay: float = 1e-4, # its AdamW weight decay
                  student_epochs=None,               # student epochs per stage: int or one per stage (None: train.epochs split, remainder last)
                  teacher_freeze=0,                  # teacher_freeze level, one or one per teacher
                  teacher_bn_head_only=False,        # train only BatchNorm affine parameters and the head, one or one per teacher
@@ -336,9 +338,9 @@ class ASMB(Method):
                  student_freeze_level: int = -1,    # the student phase's train.freeze under use_partial_freeze
                  small_input=None,                  # ASIB's CIFAR stem switch: unsupported here (the stem is the model's), None only
                  finetune_epochs: int = 0,          # step 0: cross-entropy fine-tuning epochs of each teacher (0: none)
-                 finetune_lr: float = 5e-4,         # its AdamW learning rate
-                 finetune_weight_decay: float = 0.0, # its weight decay
-                 finetune_cutmix: float = 0.0,      # its CutMix alpha (the seed's finetune_cutmix_alpha)
+                 finetune_lr: float = 1e-3,         # its AdamW learning rate
+                 finetune_weight_decay: float = 1e-4, # its weight decay
+                 finetune_cutmix: float = 1.0,      # its CutMix alpha (0: off; the seed's finetune_use_cutmix + finetune_alpha)
                  finetune_dropout: float = 0.0,     # its dropout before the final classifier
                  finetune_ckpt: Sequence[str] | None = None, # fine-tuned teacher checkpoints, one per teacher: skip fine-tuning
                 ):
@@ -346,6 +348,10 @@ class ASMB(Method):
         if small_input is not None: raise ValueError(f"asmb: small_input={small_input!r} is not supported: in safekd the stem belongs to the model (its key and input size, build_model), not to the method; leave it unset")
         for k, (ok, valid) in ASMB_CHECKS.items():
             if not ok(getattr(self, k)): raise ValueError(f"asmb: {k}={getattr(self, k)!r} is not valid; valid: {valid}")
+        if beta_schedule is not None and ib_beta != beta_schedule[1]:
+            raise ValueError(f"asmb: ib_beta={ib_beta!r} has no effect while beta_schedule={list(beta_schedule)} is set (ASIB's get_beta reads the schedule alone; ib_beta is its end); set method_args.beta_schedule=null to use ib_beta, or make the schedule end at it")
+        if beta_schedule is not None and ib_beta_warmup_epochs:
+            raise ValueError(f"asmb: ib_beta_warmup_epochs={ib_beta_warmup_epochs!r} has no effect while beta_schedule={list(beta_schedule)} is set (ASIB's get_beta reads the schedule alone); set method_args.beta_schedule=null to use it")
         if student_freeze_level != -1 and not use_partial_freeze:
             raise ValueError(f"asmb: student_freeze_level={student_freeze_level} has no effect without use_partial_freeze (ASIB's switch sets it to -1); valid: -1, or use_partial_freeze: true")
         if feat_kd_key != 'final' and not (_int(0)(feat_kd_key) and feat_kd_key < num_exits):
@@ -564,7 +570,7 @@ def adapt_teachers(r: Stages,  # the run
     for e in range(m.teacher_epochs):
         t0, ep, lr = time.time(), global_epoch(stage, e, 'teacher', m.teacher_epochs, r.epochs), opt.param_groups[0]['lr']
         beta = ib_beta_at(ep, m.ib_beta, m.ib_beta_warmup_epochs, m.beta_schedule)
-        tau = tau_at(ep, m.num_stages * m.teacher_epochs, m.tau_start, m.tau_end, m.tau_decay_power)
+        tau = tau_at(ep, m.num_stages * m.teacher_epochs if m.total_epochs is None else m.total_epochs, m.tau_start, m.tau_end, m.tau_decay_power)
         g = torch.Generator().manual_seed((r.seed * 100 + stage) * 1_000_003 + 500_000 + e)
         tr = teacher_epoch(r, opt, sched, g, beta, tau, stage >= m.teacher_adapt_kd_warmup); acc = synergy_accuracy(r, r.data.val)
         recs.append(dict(stage=stage, teacher_epoch=stage * m.teacher_epochs + e + 1, global_epoch=ep, ib_beta=beta, tau=tau, lr=lr, seconds=time.time() - t0, train=tr, synergy_val_acc=acc))
@@ -592,7 +598,7 @@ class StageClock(TrainHook):
     def __init__(self,
                  method,      # the asmb method
                  e0: int,     # the global epoch of the stage's first student epoch
-                 total: int,  # E: the student epochs over all stages
+                 total: int,  # E of the decay: total_epochs, else the student epochs over all stages
                 ):
         self.m, self.e0, self.total = method, e0, total
     def tau(self,
@@ -662,7 +668,8 @@ def run_stage(r: Stages,        # the run
         d = load_checkpoint(sd / 'done.pt'); r.net.load_state_dict(d['model']); r.method.load_state_dict(d['method'])
         load_teacher_state(r.teacher, d['teachers']); return d['history']
     t_recs, m = teacher_stage(r, stage, resume), r.method
-    m.kd_on, clock = stage >= m.teacher_adapt_kd_warmup, StageClock(m, global_epoch(stage, 0, 'student', m.teacher_epochs, r.epochs), sum(r.epochs))
+    m.kd_on, clock = stage >= m.teacher_adapt_kd_warmup, StageClock(m, global_epoch(stage, 0, 'student', m.teacher_epochs, r.epochs),
+                                                        sum(r.epochs) if m.total_epochs is None else m.total_epochs)
     tr = fit_plain(r.net, m, r.data, sd, teacher=r.teacher, train={**r.train, 'epochs': epochs, 'freeze': student_freeze(m, r.train)},
                    seed=r.seed * 100 + stage, resume=resume, hooks=[clock, *hooks])
     recs = [dict(x, tau=clock.tau(x['stage_epoch'] - 1)) for x in stage_records(tr.history, stage, t_recs, before)]

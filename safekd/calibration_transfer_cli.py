@@ -150,14 +150,14 @@ def schedule_overrides(scheduler: str,                 # their --scheduler
 # %% ../nbs/08d_calibration_transfer_cli.ipynb #84e9cc2f
 def common_overrides(a: argparse.Namespace,  # parse_ct_args's result
                     ) -> list:               # safekd dotted overrides
-    "safekd's keys for the flags both scripts read, and what both fix: one head, Nesterov SGD, no clipping, no smoothing."
+    "safekd's keys for the flags both scripts read, and what both fix: one head, no calibration split, Nesterov SGD, no clipping, no smoothing."
     check_choice(a.dataset, list_datasets(), 'dataset (--dataset)'); check_choice(a.model, list_models(), 'model (--model)')
     if a.start_epoch:
         raise ValueError(f"--start-epoch {a.start_epoch}: their loop then trains epochs {a.start_epoch}..{a.epochs - 1} from fresh weights; "
                          f"safekd starts at 0: pass --epochs {a.epochs - a.start_epoch}, or the override resume=true to continue a safekd run")
     if not a.momentum > 0:
         raise ValueError(f"--momentum {a.momentum}: their SGD is Nesterov, which needs momentum > 0 (torch refuses it); give a momentum > 0")
-    ov = ['model_args.num_exits=1', 'calibration.enable=false', 'train.optimizer=sgd', f'train.momentum={a.momentum!r}',
+    ov = ['model_args.num_exits=1', 'data.cal_frac=0', 'train.optimizer=sgd', f'train.momentum={a.momentum!r}',
           f'train.weight_decay={a.weight_decay!r}', f'train.lr={a.lr!r}', f'train.epochs={a.epochs}', f'train.batch_size={a.train_batch_size}',
           f'train.eval_batch_size={a.test_batch_size}', 'train.grad_clip=null', 'train.label_smoothing=0.0', f'output_dir={json.dumps(a.checkpoint)}']
     ov += [f'tag={json.dumps(a.exp_name)}'] if a.exp_name else []

@@ -110,16 +110,23 @@ def _safe_kd_file(layer: dict,          # a SAFE-KD config file, translated (cha
     layer['train'] = {**SAFE_KD_TRAINING, **layer['train']}
     if method in EMA_TEACHER_METHODS and layer.get('teacher', {}).get('name') is None: layer.setdefault('teacher', {})['name'] = 'ema'
 
+def _fast_layer(cfg: dict,              # base and the dataset, model and method files, merged
+                extra: list,            # the user layers: quick, config file, overrides (the last n_over)
+                n_over: int,            # how many of them are dotted overrides
+               ) -> list:               # the layers with SAFE-KD's --fast before the overrides
+    "SAFE-KD's `--fast`: a layer `train.epochs = fast_epochs` (the last layer's `fast_epochs`, else base's) after the config file, before the overrides."
+    fe = next((l['fast_epochs'] for l in reversed(extra) if 'fast_epochs' in l), cfg['fast_epochs'])
+    at = len(extra) - n_over
+    return extra[:at] + [{'train': {'epochs': fe}}] + extra[at:]
+
 def _read_layers(raw: list,             # (where, mapping, is a config file) in order
                  keys: set,             # base.yaml's dotted keys
-                 fast: bool,            # --fast (SAFE-KD's sweep.fast_epochs then sets the epochs)
                 ):
     "Config layers in safekd's schema (SAFE-KD-schema layers and blocks translated), the merged method-block keys, and the indices of SAFE-KD files."
     layers, block, files = [], {}, []
     for where, l, is_file in raw:
         if is_safe_kd_layer(l, keys):
             l = from_safe_kd(l, keys, where); block.update(l.pop('method_block', {}))
-            if (fe := l.pop('fast_epochs', None)) is not None and fast: l.setdefault('train', {})['epochs'] = fe
             if is_file: files.append(len(layers))
         layers.append(l)
     return layers, block, files
@@ -141,25 +148,27 @@ def resolve_config(dataset: str | None = None,        # dataset key (None: from 
                    *,
                    config=None,                       # a YAML file of overrides (safekd's schema or SAFE-KD's)
                    overrides: Sequence[str] = (),     # dotted overrides, applied last
-                   fast: bool = False,                # apply configs/fast.yaml (and each file's own `fast:`)
-                   skip: Sequence[str] = (),          # top-level keys the user layers (fast, config, overrides) do not set (a teacher's run)
+                   quick: bool = False,               # apply configs/quick.yaml (and each file's own `quick:`): safekd's CPU-minutes preset
+                   fast: bool = False,                # SAFE-KD's --fast: train.epochs = fast_epochs, above the config file, below the overrides
+                   skip: Sequence[str] = (),          # top-level keys the user layers (quick, config, fast, overrides) do not set (a teacher's run)
                   ) -> dict:                          # the resolved config
     "Resolve a run's config from the layered YAML files and overrides."
     d = configs_dir(); cfg = _yaml(d / 'base.yaml'); keys = set(flat_keys(cfg))
-    raw = ([('fast.yaml', _yaml(d / 'fast.yaml'), False)] if fast else []) + ([(f'--config {config}', _yaml(config), True)] if config else []) + \
+    raw = ([('quick.yaml', _yaml(d / 'quick.yaml'), False)] if quick else []) + ([(f'--config {config}', _yaml(config), True)] if config else []) + \
           [(f'override {o!r}', parse_override(o), False) for o in overrides]
-    extra, block, sk = _read_layers(raw, keys, fast)
+    extra, block, sk = _read_layers(raw, keys)
     given, pos = dict(dataset=dataset, model=model, method=method), 1
     for key, (sub, valid) in SLOTS.items():
         name = _slot(key, given[key], [] if key in skip else extra, cfg[key], valid)   # a teacher's run: its model and method are given
         layer = _yaml(d / sub / f'{name}.yaml') if (d / sub / f'{name}.yaml').exists() else {}
-        if fast and 'fast' in layer:   # a file's own `fast:` refines fast.yaml: dataset's < model's < method's
-            extra.insert(pos, layer['fast']); pos += 1; sk = [i + 1 for i in sk]
-        cfg = merge_config(cfg, {k: v for k, v in layer.items() if k != 'fast'}); cfg[key] = given[key] = name
+        if quick and 'quick' in layer:   # a file's own `quick:` refines quick.yaml: dataset's < model's < method's
+            extra.insert(pos, layer['quick']); pos += 1; sk = [i + 1 for i in sk]
+        cfg = merge_config(cfg, {k: v for k, v in layer.items() if k != 'quick'}); cfg[key] = given[key] = name
     for i in sk: _safe_kd_file(extra[i], cfg['method'])
+    if fast: extra = _fast_layer(cfg, extra, len(overrides))
     for layer in extra: cfg = merge_config(cfg, {k: v for k, v in layer.items() if k not in skip})
     if block and 'method_args' not in skip: cfg['method_args'] = {**cfg['method_args'], **method_block_args(cfg['method'], block)}
-    cfg['requested'] = dict(fast=fast, config=str(config) if config else None, overrides=[str(o) for o in overrides])
+    cfg['requested'] = dict(quick=quick, fast=fast, config=str(config) if config else None, overrides=[str(o) for o in overrides])
     return fit_model_to_inputs({**cfg, **given})
 
 # %% ../nbs/08_config.ipynb #d2d05cc5
@@ -180,8 +189,8 @@ def run_dir(cfg: dict,                  # a resolved config
     return Path(cfg['output_dir']) / cfg['dataset'] / (cfg.get('model_requested') or cfg['model']) / name / f"seed_{cfg['seed']}"
 
 # %% ../nbs/08_config.ipynb #50766e2d
-IGNORED_KEYS = ('resume', 'requested', 'train.progress', 'train.log_every', 'train.channels_last', 'calibration.', 'robustness.')  # keys (or prefixes) that do not change the trained network (memory format: the same arithmetic)
-RERUN_IGNORED = ('resume', 'requested', 'train.progress', 'train.log_every')  # keys that do not change a run's results
+IGNORED_KEYS = ('resume', 'requested', 'fast_epochs', 'train.progress', 'train.log_every', 'train.channels_last', 'calibration.', 'robustness.')  # keys (or prefixes) that do not change the trained network (memory format: the same arithmetic)
+RERUN_IGNORED = ('resume', 'requested', 'fast_epochs', 'train.progress', 'train.log_every')  # keys that do not change a run's results
 
 def config_diff(old: dict,                       # one resolved config
                 new: dict,                       # the other
@@ -208,7 +217,8 @@ def teacher_config(cfg: dict,              # the student's resolved config
     t, req = cfg['teacher'], cfg.get('requested') or {}
     name = t['name'] if name is None else name
     check_choice(name, list_models(), 'teacher model')
-    tc = resolve_config(cfg['dataset'], name, 'erm', config=req.get('config'), overrides=req.get('overrides', ()), fast=req.get('fast', False), skip=STUDENT_KEYS)
+    tc = resolve_config(cfg['dataset'], name, 'erm', config=req.get('config'), overrides=req.get('overrides', ()), quick=req.get('quick', False),
+                        fast=req.get('fast', False), skip=STUDENT_KEYS)
     la = t.get('loss_args') or {}
     ov = {'method_args': {**({} if t['loss'] == 'ce' and not la else {'loss': t['loss']}), **({'loss_args': la} if la else {})},   # erm's defaults: no argument 'model_args': {'num_exits': cfg['model_args']['num_exits']},
           'calibration': {'enable': False}, 'robustness': {'enable': False}}        # a teacher is trained, not deployed

@@ -54,7 +54,8 @@ def outcomes(probs,                     # (K, n, C) softmax probabilities
             ) -> Outcomes:
     "Float32 scores and argmax predictions of every exit, computed as the wrapper computes them, with the probabilities."
     p = torch.as_tensor(probs)
-    if p.ndim != 3 or p.shape[0] < 2: raise ValueError(f"probs must be (K, n, C) with K >= 2 exits, got shape {tuple(p.shape)}")
+    if p.ndim != 3 or p.shape[0] < 2: raise ValueError(f"probs must be (K, n, C) with K >= 2 exits, got shape {tuple(p.shape)}"
+                                                        + (": one exit has no exit thresholds to certify" if p.ndim == 3 else ""))
     p = p.float()
     if p.numel() and (p.sum(-1) - 1).abs().max() > 1e-3: raise ValueError("probs must be softmax probabilities (rows summing to 1), not logits")
     y = None if labels is None else torch.as_tensor(labels).long().reshape(-1)

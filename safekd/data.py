@@ -444,8 +444,10 @@ def split_indices(n: int,               # source train size
                   seed: int,            # split seed
                  ) -> dict:
     "Disjoint sorted int64 `train`/`val`/`cal` index arrays covering `range(n)`, from a seeded permutation."
+    bad = [f'{k}={v!r}' for k, v in (('val_frac', val_frac), ('cal_frac', cal_frac)) if not 0 <= v < 1]
+    if bad: raise ValueError(f"{', '.join(bad)}: a held-out fraction is in [0, 1) (0: an empty split)")
     n_val, n_cal = round(val_frac*n), round(cal_frac*n)
-    if min(n_val, n_cal) < 0 or n_val + n_cal >= n: raise ValueError(f"val_frac={val_frac} and cal_frac={cal_frac} leave no training data out of {n}")
+    if n_val + n_cal >= n: raise ValueError(f"val_frac={val_frac} and cal_frac={cal_frac} leave no training data out of {n}")
     p = np.random.default_rng(seed).permutation(n)
     return dict(train=np.sort(p[n_val + n_cal:]), val=np.sort(p[:n_val]), cal=np.sort(p[n_val:n_val + n_cal]))
 

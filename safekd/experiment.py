@@ -6,16 +6,17 @@ Docs: https://safekd.github.io/safekd/experiment.html.md"""
 
 # %% auto #0
 __all__ = ['TEACHERS', 'prepare_data', 'self_teacher', 'ema_teacher', 'ckpt_teacher', 'ckpts_teacher', 'build_teacher', 'fit_run',
-           'Stopwatch', 'teacher_nets', 'teacher_disagreement', 'finish_run', 'run', 'trained_teacher', 'run_teacher',
-           'runs_teacher', 'experiment_template', 'execute_template', 'run_notebook', 'experiment', 'IGNORED_KEYS',
-           'OPEN_SECTIONS', 'RERUN_IGNORED', 'SLOTS', 'STUDENT_KEYS', 'TEACHER_NAMES', 'VECTOR_MODEL',
-           'calibration_grid', 'check_cached_run', 'check_config', 'check_post_training', 'config_diff', 'configs_dir',
-           'fit_model_to_inputs', 'merge_config', 'needs_teacher_run', 'no_teacher', 'parse_override', 'resolve_config',
-           'resumable', 'run_dir', 'run_lock', 'teacher_config', 'teacher_configs', 'teacher_kind', 'teacher_names',
-           'RunEval', 'best_baseline', 'calibrate_settings', 'calibration_step', 'calibration_summary',
-           'early_exit_split', 'exit_accuracies', 'exit_logits', 'exit_stats', 'mixture_comparison', 'monitor_shift',
-           'plot_calibration', 'plot_run', 'read_run', 'reliability_step', 'robustness_step', 'run_eval', 'run_report',
-           'setting_report', 'shift_comparison', 'test_exits', 'wallclock']
+           'Stopwatch', 'teacher_nets', 'teacher_disagreement', 'finish_run', 'explicit_keys', 'check_calibration_run',
+           'run', 'trained_teacher', 'run_teacher', 'runs_teacher', 'experiment_template', 'execute_template',
+           'run_notebook', 'experiment', 'IGNORED_KEYS', 'OPEN_SECTIONS', 'RERUN_IGNORED', 'SLOTS', 'STUDENT_KEYS',
+           'TEACHER_NAMES', 'VECTOR_MODEL', 'calibration_grid', 'check_cached_run', 'check_config',
+           'check_post_training', 'config_diff', 'configs_dir', 'fit_model_to_inputs', 'merge_config',
+           'needs_teacher_run', 'no_teacher', 'parse_override', 'resolve_config', 'resumable', 'run_dir', 'run_lock',
+           'teacher_config', 'teacher_configs', 'teacher_kind', 'teacher_names', 'RunEval', 'best_baseline',
+           'calibrate_settings', 'calibration_step', 'calibration_summary', 'early_exit_split', 'exit_accuracies',
+           'exit_logits', 'exit_stats', 'mixture_comparison', 'monitor_shift', 'plot_calibration', 'plot_run',
+           'read_run', 'reliability_step', 'robustness_step', 'run_eval', 'run_report', 'setting_report',
+           'shift_comparison', 'test_exits', 'wallclock']
 
 # %% ../nbs/08c_experiment.ipynb #b3cb7eaa
 import json, os, time
@@ -30,7 +31,7 @@ from jupyter_client.kernelspec import find_kernel_specs
 
 # %% ../nbs/08c_experiment.ipynb #452a7dc9
 import safekd
-from .core import Registry, atomic_write, atomic_write_json, atomic_write_text, env_info, get_logger, seed_everything
+from .core import Registry, atomic_write, atomic_write_json, atomic_write_text, env_info, flat_keys, get_logger, seed_everything
 from .data import Data, load_data
 from .wrapper import MultiExitNet, build_model
 from .training import EXIT_METRICS, EMATeacher, FrozenTeacher, SelfTeacher, Trainer, build_method, exit_hits, load_checkpoint, load_model, method_fitter, resolve_device
@@ -195,6 +196,32 @@ def finish_run(tr: Trainer,        # the trainer after fit (or a staged or conti
     atomic_write_json(tr.out_dir / 'metrics.json', m)
     return m
 
+# %% ../nbs/08c_experiment.ipynb #beb39f02
+def explicit_keys(requested: dict | None,  # a resolved config's `requested`: its --config file and dotted overrides
+                 ) -> set:                 # the dotted keys those layers set
+    "The config keys the user set (a --config file, dotted overrides), as opposed to the defaults of the layered files."
+    r = requested or {}
+    files = [yaml.safe_load(Path(r['config']).read_text()) or {}] if r.get('config') else []
+    return {k for layer in files + [parse_override(o) for o in r.get('overrides') or []] for k in flat_keys(layer)}
+
+def check_calibration_run(cfg: dict,       # the run's resolved config
+                          num_exits: int,  # its net's exits
+                          n_cal: int,      # its calibration samples
+                         ):
+    "Before training: one exit with calibration.enable=true set by the user, or with robustness.monitor, and calibrating on an empty cal split, are errors."
+    c, d, r = cfg['calibration'], cfg['data'], cfg['robustness']
+    if not c['enable']: return
+    if num_exits < 2 and 'calibration.enable' in explicit_keys(cfg.get('requested')):
+        raise ValueError(f"calibration.enable=true, but the net has {num_exits} exit (model_args.num_exits={cfg['model_args']['num_exits']}): exit thresholds need "
+                         "2 or more exits, so there is nothing to certify. Drop calibration.enable=true (a one-exit run skips calibration, logged), "
+                         "set calibration.enable=false, or give model_args.num_exits >= 2")
+    if num_exits < 2 and r['enable'] and r['monitor']:
+        raise ValueError("robustness.monitor=true monitors calibrated exit thresholds; a one-exit net has none. Set robustness.monitor=false or model_args.num_exits >= 2")
+    if num_exits >= 2 and not n_cal:
+        raise ValueError(f"calibration.enable=true calibrates on the cal split, which is empty (data.cal_frac={d['cal_frac']}, data.cal_size={d['cal_size']}, "
+                         f"data.max_eval={d['max_eval']}). Valid: data.cal_frac in (0, 1) with data.val_frac + data.cal_frac < 1, or data.cal_size >= 1 "
+                         "(and data.max_eval null or >= 1); or calibration.enable=false, which needs no cal split")
+
 # %% ../nbs/08c_experiment.ipynb #61bb849e
 def run(cfg: dict,                      # a resolved config
        ) -> dict:
@@ -204,6 +231,7 @@ def run(cfg: dict,                      # a resolved config
     data = prepare_data(cfg['dataset'], cfg['seed'], **cfg['data']); info = data.info
     check_post_training(info, cfg['calibration'], cfg['robustness']); check_continual(info.num_classes, **cfg['cl'])
     net = build_model(cfg['model'], info.num_classes, in_chans=info.in_chans, input_size=info.input_size, **cfg['model_args'])
+    check_calibration_run(cfg, net.num_exits, len(data.cal))
     method = build_method(cfg['method'], net.num_exits, **cfg['method_args'])
     teacher = build_teacher(cfg, net) if method.needs_teacher else None
     seed_everything(cfg['seed'])
@@ -280,7 +308,8 @@ def experiment(dataset: str | None = None,     # dataset key
                method: str | None = None,      # method key
                *,
                seed: int | None = None,        # seed
-               fast: bool = False,             # quick preset
+               quick: bool = False,            # safekd's CPU-minutes preset (configs/quick.yaml)
+               fast: bool = False,             # SAFE-KD's --fast: train.epochs = fast_epochs
                config=None,                    # YAML file
                overrides: Sequence[str] = (),  # dotted overrides
                notebook: bool = False,         # run via papermill
@@ -288,9 +317,9 @@ def experiment(dataset: str | None = None,     # dataset key
               ) -> dict:
     "Resolve a config and run it (in process, or through the papermill template); returns the run's metrics."
     overrides = list(overrides) + ([f'seed={seed}'] if seed is not None else [])
-    cfg = resolve_config(dataset, model, method, config=config, overrides=overrides, fast=fast)
+    cfg = resolve_config(dataset, model, method, config=config, overrides=overrides, quick=quick, fast=fast)
     if notebook:
-        params = dict(dataset=cfg['dataset'], model=cfg['model'], method=cfg['method'], fast=fast,
+        params = dict(dataset=cfg['dataset'], model=cfg['model'], method=cfg['method'], quick=quick, fast=fast,
                       config=str(config) if config else None, overrides=overrides + ['train.progress=log'])
         m = run_notebook(cfg, params)
     else: m = run(cfg)

@@ -31,7 +31,7 @@ from .robustness import (apply_temperature, calibration_metrics, constraint_valu
                                mixture_corrupt, reliability_per_exit, shift_entries, shift_eval, shift_guarantee, shift_text)
 from .monitor import audit_mask, monitor_stream
 from .config import calibration_grid
-from .results import SAFE_KD_NAIVE, naive_risk_curve, safe_kd_bins, safe_kd_robustness, safe_risk_curve
+from .results import SAFE_KD_NAIVE, naive_risk_curve, reliability_record, safe_kd_robustness, safe_risk_curve
 
 # %% ../nbs/08b_reports.ipynb #54db2ebf
 @torch.inference_mode()
@@ -75,9 +75,11 @@ def run_eval(net: MultiExitNet,              # trained net
              batch_size: int = 256,          # batch size
              splits=('val', 'cal', 'test'),  # splits to compute logits for
             ) -> RunEval:
-    "Put the net in eval mode on `device` and compute every exit's logits on the given splits."
+    "Put the net in eval mode on `device` and compute every exit's logits on the given splits; an empty split (data.cal_frac=0) gets (K, 0, C)."
     net = net.to(device).eval(); info = data.info
-    lg = {s: exit_logits(net, getattr(data, s), batch_size=batch_size, device=device, mean=info.mean, std=info.std) for s in splits}
+    none = lambda sp: (torch.empty(net.num_exits, 0, info.num_classes), sp.y.cpu())   # no samples: nothing to run
+    lg = {s: exit_logits(net, sp, batch_size=batch_size, device=device, mean=info.mean, std=info.std) if len(sp) else none(sp)
+          for s in splits for sp in [getattr(data, s)]}
     return RunEval(net, data, torch.device(device), batch_size, lg)
 
 # %% ../nbs/08b_reports.ipynb #fc05eb0e
@@ -247,9 +249,12 @@ def calibration_step(ev: RunEval,                      # run state
                      timing_batches=(1, 256),          # wall-clock batch sizes ([]: none)
                      timing_samples: int = 128,        # test images per timing pass
                      timing_reps: int = 3,             # timed rounds (median)
-                    ) -> RunCalibration | None:        # what was calibrated and one row per variant and setting (None: not enabled)
+                    ) -> RunCalibration | None:        # what was calibrated and one row per variant and setting (None: not enabled, or one exit)
     "Calibrate every setting of every variant, run it for real on test, time it, add the baselines; writes risk_calibration.json."
     if not enable: return None
+    if ev.net.num_exits < 2: get_logger('safekd.experiment').info("calibration skipped: the net has one exit, so there are no exit thresholds to certify"); return None
+    if not len(ev.data.cal): raise ValueError("calibration needs calibration samples, but the cal split is empty (data.cal_frac=0 or data.cal_size=0); "
+                                              "valid: data.cal_frac > 0 or data.cal_size >= 1, or calibration.enable=false")
     labels, rows, full, timing = {s: y for s, (_, y) in ev.logits.items()}, [], {}, {}
     shifted = {'shift': _mixture_logits(ev, ev.data.cal, shift, shift_seed)} if shift else {}   # variant -> its calibration logits
     for name, T in _variants(temperatures, shift):
@@ -272,11 +277,11 @@ def reliability_step(ev: RunEval,        # run state
                      n_bins: int = 15,   # bins
                     ) -> dict:
     "Per-exit calibration metrics and reliability bins on the test split, and SAFE-KD's exit{j} bins of the raw softmax; writes reliability.json."
-    y, out = ev.logits['test'][1], dict(split='test', n=len(ev.data.test), exit_names=ev.net.exit_names, n_bins=n_bins)
+    y, vs = ev.logits['test'][1], {}
     for name, T in _variants(temperatures):
         P = _probs(ev.logits['test'][0], T)
-        out[name] = dict(temperatures=T, metrics=[calibration_metrics(p, y, n_bins) for p in P], reliability=reliability_per_exit(P, y, n_bins))
-    out |= safe_kd_bins(out['raw']['reliability'])
+        vs[name] = dict(temperatures=T, metrics=[calibration_metrics(p, y, n_bins) for p in P], reliability=reliability_per_exit(P, y, n_bins))
+    out = reliability_record(vs, dict(split='test', n=len(ev.data.test), exit_names=ev.net.exit_names, n_bins=n_bins))
     atomic_write_json(Path(out_dir) / 'reliability.json', out)
     return out
 

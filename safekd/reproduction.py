@@ -8,8 +8,9 @@ Docs: https://safekd.github.io/safekd/reproduction.html.md"""
 __all__ = ['SWEEP_KEYS', 'AXES', 'RUN_KEYS', 'ENGINES', 'DEFAULT_SWEEP', 'load_sweep', 'grid_points', 'sweep_points', 'Job',
            'plan_sweep', 'data_found', 'describe_plan', 'job_state', 'run_log', 'first_line', 'job_result',
            'notebook_params', 'run_job', 'Tracker', 'status_counts', 'summary_table', 'write_status', 'failed_unrun',
-           'dependency_failure', 'parse_gpus', 'start_ray', 'task_resources', 'worker_died', 'run_all', 'schedule',
-           'InProcess', 'run_sweep', 'copy_logs', 'sweep', 'paper_template', 'reproduce_notebook', 'reproduce']
+           'dependency_failure', 'parse_gpus', 'start_ray', 'ray_gpus', 'task_resources', 'worker_died', 'run_all',
+           'schedule', 'InProcess', 'run_sweep', 'copy_logs', 'sweep', 'paper_template', 'reproduce_notebook',
+           'reproduce']
 
 # %% ../nbs/09_reproduction.ipynb #946daae0
 import itertools, json, logging, os, shutil, socket, sys, time, traceback
@@ -33,7 +34,7 @@ from .training import in_notebook
 from .results import check_latex, collect, compile_paper, copy_to_paper
 
 # %% ../nbs/09_reproduction.ipynb #48c826c7
-SWEEP_KEYS = ('sweep', 'overrides', 'grid', 'runs', 'fast')                  # a sweep file's top-level keys
+SWEEP_KEYS = ('sweep', 'overrides', 'grid', 'runs', 'quick')                  # a sweep file's top-level keys
 AXES = dict(datasets='dataset', models='model', methods='method', seeds='seed')  # the seed's axes -> config keys
 RUN_KEYS = ('dataset', 'model', 'method', 'seed', 'overrides')               # keys of an explicit run
 
@@ -46,7 +47,7 @@ def _check_keys(d: dict,        # a mapping read from the file
 
 def load_sweep(path,                    # a sweep YAML file, or an already-read mapping
               ) -> dict:
-    "Read a sweep file and check its keys (the seed's `sweep:` section plus overrides, grid, runs, fast)."
+    "Read a sweep file and check its keys (the seed's `sweep:` section plus overrides, grid, runs, quick)."
     if not isinstance(path, dict) and not Path(path).exists(): raise FileNotFoundError(f"no sweep file {path}")
     s = dict(path) if isinstance(path, dict) else (yaml.safe_load(Path(path).read_text()) or {})
     _check_keys(s, SWEEP_KEYS, 'the sweep file'); _check_keys(s.get('sweep') or {}, AXES, "the 'sweep' section")
@@ -114,18 +115,19 @@ def _add(jobs: dict,    # key -> Job so far
 
 # %% ../nbs/09_reproduction.ipynb #d4afc4fa
 def plan_sweep(sweep,                          # a sweep file or mapping
-               fast: bool | None = None,       # apply configs/fast.yaml (None: the file's `fast`)
+               quick: bool | None = None,      # apply configs/quick.yaml (None: the file's `quick`)
                output_dir=None,                # where the runs go (None: the configs' output_dir)
                overrides: Sequence[str] = (),  # dotted overrides applied to every run, last
                config=None,                    # a config file applied to every run (safekd's schema or SAFE-KD's)
+               fast: bool = False,             # SAFE-KD's --fast for every run: train.epochs = fast_epochs
               ) -> list:                       # Jobs, teachers before their students
     "Resolve and check every run of a sweep and add the teacher runs its students need, each once."
-    s = load_sweep(sweep); fast = bool(s.get('fast', False)) if fast is None else fast
+    s = load_sweep(sweep); quick = bool(s.get('quick', False)) if quick is None else quick
     extra = list(overrides) + ([f'output_dir={output_dir}'] if output_dir is not None else [])
     students, jobs = [], {}
     for p in sweep_points(s):
         label = f"{p.get('dataset')}/{p.get('model')}/{p.get('method')}/seed {p.get('seed')}"
-        spec = dict(dataset=p.get('dataset'), model=p.get('model'), method=p.get('method'), fast=fast, config=config,
+        spec = dict(dataset=p.get('dataset'), model=p.get('model'), method=p.get('method'), quick=quick, fast=fast, config=config,
                     overrides=p['overrides'] + ([f"seed={p['seed']}"] if 'seed' in p else []) + extra)
         try: cfg = resolve_config(**spec); check_config(cfg)
         except (KeyError, ValueError) as e: raise type(e)(f"sweep run {label}: {e}") from None
@@ -201,9 +203,9 @@ def notebook_params(job: Job,          # the job
                    ) -> dict:          # the template's parameters
     "What the papermill template needs to resolve the job's config again: its request, or (a teacher run) its config as a file."
     extra = ['train.progress=log'] + (['resume=true'] if resume else [])
-    if job.spec is not None: return {**{k: job.spec[k] for k in ('dataset', 'model', 'method', 'fast')}, 'config': job.spec.get('config'), 'overrides': job.spec['overrides'] + extra}
+    if job.spec is not None: return {**{k: job.spec[k] for k in ('dataset', 'model', 'method', 'quick', 'fast')}, 'config': job.spec.get('config'), 'overrides': job.spec['overrides'] + extra}
     f = Path(job.key) / 'sweep_config.yaml'; atomic_write_text(f, yaml.safe_dump(job.cfg, sort_keys=False))
-    return dict(dataset=job.cfg['dataset'], model=job.cfg['model'], method=job.cfg['method'], fast=False, config=str(f), overrides=extra)
+    return dict(dataset=job.cfg['dataset'], model=job.cfg['model'], method=job.cfg['method'], quick=False, fast=False, config=str(f), overrides=extra)
 
 def run_job(job: Job,                   # a planned job
             notebook: bool = False,     # execute the papermill template (run.ipynb kept in the run folder)
@@ -303,10 +305,11 @@ def _blocked(job: Job, done: dict): # a job; run folder -> result of the finishe
     return all(r is not None for r in deps), bad
 
 # %% ../nbs/09_reproduction.ipynb #fd5da942
-def parse_gpus(gpus,                    # '0,1,2', a list of indices, or None
+def parse_gpus(gpus,                    # '0,1,2', 'all', a list of indices, or None
               ) -> list | None:
-    "GPU indices from `--gpus 0,1,2` (a clear error on anything else)."
-    if gpus is None or not isinstance(gpus, str): return None if gpus is None else [int(g) for g in gpus]
+    "GPU indices from `--gpus 0,1,2` (None for 'all' or None: every local GPU; a clear error on anything else)."
+    if gpus is None or gpus == 'all': return None
+    if not isinstance(gpus, str): return [int(g) for g in gpus]
     try: return [int(g) for g in gpus.split(',') if g.strip()]
     except ValueError: raise ValueError(f"--gpus takes comma-separated GPU indices such as 0,1,2, not {gpus!r}") from None
 
@@ -314,14 +317,25 @@ def start_ray(address: str | None = None,  # an existing cluster ('auto' or host
               gpus: Sequence[int] | None = None,  # local GPU indices to use (None: all)
              ):
     "Import and initialise Ray (a clear error naming the package when it is missing); returns the module and whether this call started it."
-    gpus = parse_gpus(gpus)
+    gpus = parse_gpus(gpus); n_local = torch.cuda.device_count()
     try: import ray
     except ImportError: raise ImportError("run_all needs Ray: pip install 'safekd[sweep]' (make setup installs it), or run the sweep with scripts.sweep") from None
     if gpus is not None: os.environ['CUDA_VISIBLE_DEVICES'] = ','.join(str(g) for g in gpus)
     if ray.is_initialized(): return ray, False
-    kw = dict(address=address) if address else dict(num_gpus=len(gpus) if gpus is not None else None)
+    kw = dict(address=address) if address else dict(num_gpus=ray_gpus(gpus, n_local))
     ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, **kw)
     return ray, True
+
+def ray_gpus(gpus: list | None,  # parse_gpus' indices (None: all)
+             n_local: int,       # GPUs this machine has
+            ) -> int | None:     # the GPUs Ray is told this node has (None: Ray counts them)
+    "The named GPUs; on a machine without GPUs none (SAFE-KD's default `--gpus 0` then trains on the CPU, as its run_all.py does, logged)."
+    if gpus is None: return None
+    if not n_local:
+        get_logger('safekd.reproduction').info(f"--gpus {','.join(map(str, gpus))}: this machine has no GPU; the runs train on the CPU"); return 0
+    bad = [g for g in gpus if not 0 <= g < n_local]
+    if bad: raise ValueError(f"--gpus names {bad}: this machine has {n_local} GPU(s); valid: indices 0-{n_local - 1}, or all")
+    return len(gpus)
 
 def task_resources(resources: dict,          # ray.cluster_resources()
                    n_jobs: int | None = None, # runs at once (None: one per GPU, else 1)
@@ -411,7 +425,7 @@ def copy_logs(results: list,            # run_job's results
 ENGINES = ('process', 'ray')  # in this process, one run after another | Ray tasks
 
 def sweep(sweep_file,                         # a sweep YAML file (or mapping)
-          fast: bool | None = None,           # apply configs/fast.yaml (None: the file's `fast`)
+          quick: bool | None = None,          # apply configs/quick.yaml (None: the file's `quick`)
           dry_run: bool = False,              # print the plan, train nothing
           notebook: bool = False,             # every run through the papermill template
           output_dir=None,                    # where the runs go (None: the configs' output_dir)
@@ -423,11 +437,12 @@ def sweep(sweep_file,                         # a sweep YAML file (or mapping)
           progress: str = 'auto',             # 'auto', 'bar', 'log' or 'none'
           config=None,                        # a config file applied to every run
           overrides: Sequence[str] = (),      # dotted overrides applied to every run, last
+          fast: bool = False,                 # SAFE-KD's --fast for every run: train.epochs = fast_epochs
           log_dir=None,                       # also copy each run's run.log here as <dataset>_<model>_<method>_seed<s>.log (SAFE-KD's run_all --log-dir)
          ) -> list:                           # run_job's results ([] for a dry run)
     "Plan a sweep and run it (or print the plan); prints the summary and writes sweep_status.json."
     check_choice(engine, ENGINES, 'engine'); t0 = time.time()
-    jobs = plan_sweep(sweep_file, fast, output_dir, overrides, config)
+    jobs = plan_sweep(sweep_file, quick, output_dir, overrides, config, fast)
     if dry_run: print(describe_plan(jobs), flush=True); return []
     kw = dict(notebook=notebook, skip_existing=skip_existing, progress=progress)
     res = run_sweep(jobs, **kw) if engine == 'process' else run_all(jobs, gpus, n_jobs, address, **kw)
@@ -435,7 +450,7 @@ def sweep(sweep_file,                         # a sweep YAML file (or mapping)
     if log_dir: copy_logs(res, log_dir)
     out = Path(jobs[0].cfg['output_dir']) if jobs else Path('.')
     write_status(res, out / 'sweep_status.json', sweep=str(sweep_file) if not isinstance(sweep_file, dict) else None,
-                 engine=engine, fast=fast, seconds=time.time() - t0)
+                 engine=engine, quick=quick, fast=fast, seconds=time.time() - t0)
     return res
 
 # %% ../nbs/09_reproduction.ipynb #9cd4a2a3
@@ -455,7 +470,7 @@ def reproduce_notebook(params: dict,    # the template's parameters (reproduce's
     return json.loads((out / 'reproduce.json').read_text())
 
 def reproduce(sweep_file=None,                     # a sweep file (None: configs/sweeps/key_subset.yaml)
-              full: bool = False,                   # full epochs (else the file's `fast`, default true)
+              full: bool = False,                   # full epochs (else the file's `quick`, default true)
               gpus: Sequence[int] | None = None,    # local GPUs
               n_jobs: int | None = None,            # runs at once
               address: str | None = None,           # an existing Ray cluster
@@ -473,14 +488,14 @@ def reproduce(sweep_file=None,                     # a sweep file (None: configs
     sweep_file = sweep_file or configs_dir() / DEFAULT_SWEEP
     if notebook: return reproduce_notebook(dict(sweep_file=str(sweep_file), full=full, gpus=gpus, n_jobs=n_jobs, address=address, output_dir=str(output_dir),
                                                 paper_dir=str(paper_dir), skip_existing=skip_existing, run_notebooks=True))
-    fast = False if full else bool(load_sweep(sweep_file).get('fast', True))
-    res = sweep(sweep_file, fast, output_dir=output_dir, skip_existing=skip_existing, engine='ray', gpus=gpus, n_jobs=n_jobs,
+    quick = False if full else bool(load_sweep(sweep_file).get('quick', True))
+    res = sweep(sweep_file, quick, output_dir=output_dir, skip_existing=skip_existing, engine='ray', gpus=gpus, n_jobs=n_jobs,
                 address=address, notebook=run_notebooks, progress=progress); clock['runs'] = time.time() - t; t = time.time()
     files = collect(output_dir, output=Path(output_dir) / 'summary.csv', fmt='both', epsilon=epsilon, table_delta=delta); clock['collect'] = time.time() - t; t = time.time()
     paper = Path(paper_dir); paper.mkdir(parents=True, exist_ok=True)
     if not (paper / 'main.tex').exists(): shutil.copy(paper_template(), paper / 'main.tex')
     copy_to_paper(output_dir, paper); pdf = compile_paper(paper); clock['paper'] = time.time() - t
-    out = dict(argv=sys.argv, sweep=str(sweep_file), fast=fast, stages_seconds=clock, env=env_info(),
+    out = dict(argv=sys.argv, sweep=str(sweep_file), quick=quick, stages_seconds=clock, env=env_info(),
                counts=status_counts(res), files=[str(f) for f in files], pdf=str(pdf))
     atomic_write_json(Path(output_dir) / 'reproduce.json', out)
     return out

@@ -1,6 +1,6 @@
 """Train (and evaluate) one safekd run.
 
-    python -m scripts.run --dataset cifar10 --model rn50 --method safe_kd --seed 0 [--fast] [--gpus 0]
+    python -m scripts.run --dataset cifar10 --model rn50 --method safe_kd --seed 0 [--fast | --quick] [--gpus 0]
         [--batch-size 128 --eval-batch-size 256 --epochs 50 --lr 1e-4] [--output-dir results] [--config FILE]
         [--teacher rn50 | self | ema | none] [--teacher-ckpt PATH | --teacher_path PATH] [--teacher-loss mdca]
         [--schedule-steps 80 120] [--resume] [--notebook] [--robustness]
@@ -29,14 +29,15 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument('--dataset'); p.add_argument('--model'); p.add_argument('--method')
     p.add_argument('--seed', type=int)
-    p.add_argument('--fast', action='store_true', help='a run that finishes in minutes on a CPU (configs/fast.yaml)')
+    p.add_argument('--fast', action='store_true', help="SAFE-KD's --fast: train.epochs = fast_epochs (2), nothing else")
+    p.add_argument('--quick', action='store_true', help="safekd's preset for a run that finishes in minutes on a CPU (configs/quick.yaml)")
     p.add_argument('--gpus', help='one CUDA device index, e.g. 0 (default: CUDA if present)')
     p.add_argument('--batch-size', type=int); p.add_argument('--eval-batch-size', type=int)
     p.add_argument('--epochs', type=int); p.add_argument('--lr', type=float)
     p.add_argument('--output-dir'); p.add_argument('--data-dir')
     p.add_argument('--config', help="a YAML file of overrides, in safekd's schema or SAFE-KD's")
     p.add_argument('--teacher'); p.add_argument('--teacher-ckpt', '--teacher_path', dest='teacher_ckpt',
-                                                help="a teacher checkpoint (--teacher_path: Calibration Transfer's name)")
+                                                help="a teacher checkpoint file or run folder (its checkpoint_best.pt); --teacher_path is Calibration Transfer's name, a folder")
     p.add_argument('--teacher-loss')
     p.add_argument('--schedule-steps', type=int, nargs='+',
                    help="Calibration Transfer's multi-step schedule: the lr falls by train.gamma at these epochs")
@@ -51,7 +52,7 @@ def main(argv=None):
     ov += ['train.schedule=multistep', f'train.milestones={a.schedule_steps}'] if a.schedule_steps else []
     try:
         ov += one_gpu(a.gpus) + safe_kd_overrides(vars(a))
-        m = experiment(a.dataset, a.model, a.method, seed=a.seed, fast=a.fast, config=a.config,
+        m = experiment(a.dataset, a.model, a.method, seed=a.seed, quick=a.quick, fast=a.fast, config=a.config,
                        overrides=ov + a.overrides, notebook=a.notebook, show=True)
     except (KeyError, ValueError, FileNotFoundError) as e:
         raise SystemExit(f'error: {e}')

@@ -1,6 +1,6 @@
 """Run a sweep one run after another in this process.
 
-    python -m scripts.sweep [--sweep configs/sweeps/key_subset.yaml] [--config FILE] [--fast] [--dry-run] [--notebook]
+    python -m scripts.sweep [--sweep configs/sweeps/key_subset.yaml] [--config FILE] [--fast | --quick] [--dry-run] [--notebook]
         [--output-dir DIR] [--skip-existing] [--gpus 0] [--epochs N --batch-size N --eval-batch-size N --lr X]
         [SAFE-KD's flags: --weight-decay --warmup-epochs --grad-accum-steps --num-workers --alpha --beta --temperature
          --exit-weights --conf-head --amp/--no-amp --pretrained/--no-pretrained --deterministic/--no-deterministic
@@ -25,7 +25,8 @@ def parser(prog='python -m scripts.sweep', doc=__doc__, sweep_default='configs/s
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
     p.add_argument('--sweep', default=sweep_default, help=f'a sweep YAML file (configs/sweeps/; default {sweep_default})')
     p.add_argument('--config', help="a config file applied to every run (safekd's schema or SAFE-KD's)")
-    p.add_argument('--fast', action='store_true', default=None, help='apply configs/fast.yaml to every run')
+    p.add_argument('--fast', action='store_true', help="SAFE-KD's --fast for every run: train.epochs = fast_epochs (2)")
+    p.add_argument('--quick', action='store_true', default=None, help="safekd's CPU-minutes preset (configs/quick.yaml) for every run (default: the sweep file's quick)")
     p.add_argument('--dry-run', action='store_true', help='print the runs, train nothing')
     p.add_argument('--notebook', action='store_true', help='run every run through papermill; keep run.ipynb in its folder')
     p.add_argument('--output-dir', help='where the runs go (default: the configs\' output_dir, results)')
@@ -41,8 +42,8 @@ def main(argv=None):
     p.add_argument('--gpus', help='one CUDA device index every run trains on, e.g. 0')
     a = p.parse_args(argv)
     try:
-        res = sweep(a.sweep, a.fast, a.dry_run, a.notebook, a.output_dir, a.skip_existing, engine='process',
-                    config=a.config, overrides=sweep_overrides(vars(a), RUN_FLAGS, one_gpu_flag=True))
+        res = sweep(a.sweep, a.quick, a.dry_run, a.notebook, a.output_dir, a.skip_existing, engine='process',
+                    config=a.config, fast=a.fast, overrides=sweep_overrides(vars(a), RUN_FLAGS, one_gpu_flag=True))
     except (KeyError, ValueError, FileNotFoundError) as e:
         raise SystemExit(f'error: {e}')
     raise SystemExit(int(any(r['status'] == 'failed' for r in res)))

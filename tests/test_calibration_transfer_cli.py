@@ -51,6 +51,14 @@ def test_teacher_then_student_from_its_run_folder(tmp_path):
     assert cfg['method_args'] == {'loss': 'FL+MDCA', 'loss_args': {'gamma': 3.0, 'beta': 1.0}} and cfg['model_args']['num_exits'] == 1
     rec = json.loads((teacher / 'calibration_transfer_flags.json').read_text())
     assert set(rec['unused']) == {'--alpha', '--workers'} and rec['flags']['loss'] == 'FL+MDCA'
+    # one exit, no calibration split (their 90/10 train/val): calibration on by default, skipped and said why; every other artifact written
+    assert cfg['data']['cal_frac'] == 0 and cfg['calibration']['enable'] is True and 'calibration.enable=false' not in rec['overrides']
+    assert 'calibration skipped: the net has one exit, so there are no exit thresholds to certify' in r.stderr
+    assert sorted(p.name for p in teacher.iterdir()) == ['calibration_transfer_flags.json', 'checkpoint_best.pt', 'checkpoint_last.pt', 'config.yaml',
+                                                         'env.json', 'exit_stats.json', 'metrics.json', 'metrics_per_epoch.jsonl', 'reliability.json', 'test_exits.npz']
+    st, rel = json.loads((teacher / 'exit_stats.json').read_text()), json.loads((teacher / 'reliability.json').read_text())
+    assert (st['calibration'], st['safe'], m['test_acc'] == st['test_acc'], list(rel)) == (None, {}, True, ['meta', 'raw', 'exit1'])
+    assert json.loads((teacher / 'metrics.json').read_text())['calibration'] == []
 
     r = run_py('-m', 'scripts.train_student', '--dataset', 'fashion_mnist', '--model', 'resnet8', '--epochs', '1', '--train-batch-size', '32',
                '--T', '4', '--Lambda', '0.7', '--teacher', 'resnet8', '--teacher_path', str(teacher), '--loss', 'LS',
@@ -63,6 +71,18 @@ def test_teacher_then_student_from_its_run_folder(tmp_path):
     assert cfg['method_args'] == {'T': 4.0, 'kd_weight': 0.7, 'ce_weight': 1 - 0.7}
     assert (cfg['teacher']['name'], cfg['teacher']['ckpt']) == ('resnet8', str(teacher / 'checkpoint_best.pt'))
     assert cfg['train']['schedule'] == 'multistep' and cfg['train']['milestones'] == [] and cfg['model_args']['num_exits'] == 1
+
+
+def test_explicit_calibration_of_one_exit_and_an_empty_cal_split_fail_before_training(tmp_path):
+    "calibration.enable=true on their one-exit net, and three exits with their empty calibration split: clear errors, nothing trained."
+    ck, data = tmp_path / 'checkpoint', f'data.data_dir={tmp_path / "data"}'
+    code = ("import sys\nfrom scripts.train_teacher import main\n"
+            "try: main(sys.argv[1:]); print('NO ERROR')\nexcept SystemExit as e: print(str(e).replace('\\n', ' '))\n")
+    for extra, want in ((['calibration.enable=true'], 'error: calibration.enable=true, but the net has 1 exit (model_args.num_exits=1)'),
+                        (['model_args.num_exits=3'], 'error: calibration.enable=true calibrates on the cal split, which is empty (data.cal_frac=0,')):
+        r = run_py('-c', code, '--dataset', 'toy2d', '--model', 'mlp', '--epochs', '1', '--checkpoint', str(ck), data, 'train.progress=none', *extra)
+        assert r.returncode == 0 and want in r.stdout, (r.stdout, r.stderr)
+    assert not list(ck.rglob('checkpoint_*.pt'))
 
 
 ERRORS = [  # (script, command line, what the error must say)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, run_py
-from safekd.results import compile_paper, copy_to_paper, synthetic_results
+from safekd.results import compile_paper, copy_to_paper, synthetic_results, synthetic_run
 
 CLI = ['-m', 'scripts.collect_results']
 
@@ -162,9 +162,9 @@ def test_delta_is_safe_kd_and_table_delta_is_ltt(tmp_path):
 
 @pytest.fixture(scope='module')
 def toy_run(tmp_path_factory):
-    "A real fast toy2d multiexit run (about 20 s on 2 cores)."
+    "A real quick toy2d multiexit run (about 20 s on 2 cores)."
     t = tmp_path_factory.mktemp('toyrun')
-    r = run_py('-m', 'scripts.run', '--dataset', 'toy2d', '--model', 'mlp', '--fast', '--method', 'multiexit',
+    r = run_py('-m', 'scripts.run', '--dataset', 'toy2d', '--model', 'mlp', '--quick', '--method', 'multiexit',
                '--output-dir', str(t / 'results'), '--data-dir', str(t / 'data'), env={'OMP_NUM_THREADS': '1'})
     assert r.returncode == 0, r.stderr
     return t / 'results'
@@ -188,6 +188,64 @@ def test_safe_kd_own_collect_results_reads_the_true_values(toy_run, tmp_path):
     assert (row.acc_final, row.best_acc, row.nll_final, row.ece_final) == (m['final_test_acc'], m['best_val_acc'], m['nll_exit3'], m['ece_exit3'])
     assert row.acc_final > 0.5 and row.ece_final == _js(d, 'reliability.json')['raw']['metrics'][-1]['ece']
     assert (row.acc_delta, row.risk_delta, row.expected_compute) == (s['overall_acc'], s['overall_risk'], s['expected_compute'])
+
+
+SAFE_KD_READERS = '''
+import json, sys
+sys.path.insert(0, sys.argv[1] + "/src")
+import matplotlib; matplotlib.use("Agg")
+from pathlib import Path
+from eval.figures import plot_acc_compute, plot_cifar10c_risk, plot_reliability, plot_risk_vs_delta
+from eval.tables import build_cifar10c_table, build_early_exit_table, build_main_table, build_toy2d_sota_table
+root, out = Path(sys.argv[2]), Path(sys.argv[3])
+figs = {}
+for run in sorted(p.parent for p in root.rglob("metrics.json")):
+    for f, name in ((plot_reliability, "reliability.json"), (plot_risk_vs_delta, "exit_stats.json"), (plot_acc_compute, "exit_stats.json"),
+                    (plot_cifar10c_risk, "robustness.json")):
+        if (run / name).exists():
+            figs[f"{run.relative_to(root)}:{f.__name__}"] = f(run / name, out / f"{run.relative_to(root).as_posix().replace('/', '_')}_{f.__name__}.pdf") is not None
+tabs = {f.__name__: None if (t := f(root, out / f"{f.__name__}.csv", out / f"{f.__name__}.tex")) is None else t.to_dict("records")
+        for f in (build_main_table, build_early_exit_table, build_cifar10c_table, build_toy2d_sota_table)}
+print(json.dumps(dict(figures=figs, tables=tabs)))
+'''
+
+
+def safe_kd_readers(root, out):
+    "SAFE-KD's own figure and table functions (src/eval/figures.py, tables.py, run from the clone) on a safekd results folder."
+    r = run_py('-c', SAFE_KD_READERS, str(SAFE_KD), str(root), str(out))
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+@NO_SAFE_KD
+def test_safe_kd_own_figures_and_tables_read_synthetic_runs(tmp_path):
+    "Every figure SAFE-KD's reproduce.py draws from a run folder, and its tables, on safekd's files: no crash, safekd's numbers."
+    res = tmp_path / 'results'; runs = synthetic_results(res)
+    c10 = synthetic_run(res / 'cifar10' / 'rn18' / 'safe_kd' / 'seed_0', 'cifar10', 'rn18', 'safe_kd', 0, [0.5, 0.6, 0.7], [0.1, 0.05, 0.02], robustness=True)
+    got = safe_kd_readers(res, tmp_path / 'out')
+    draws = {k.split(':')[1]: [] for k in got['figures']}
+    for k, v in got['figures'].items(): draws[k.split(':')[1]].append(v)
+    assert all(draws['plot_reliability']) and len(draws['plot_reliability']) == 5      # reliability.json: every top-level value a dict
+    assert draws['plot_cifar10c_risk'] == [True, True]                                  # robustness.json's risk_delta_* keys
+    assert got['figures']['toy2d/mlp/kd/seed_0:plot_risk_vs_delta'] is False            # kd predates SAFE-KD's keys: no safe curve, no figure
+    sota = {r['method']: r for r in got['tables']['build_toy2d_sota_table']}
+    assert math.isclose(sota['safe_kd']['acc_delta_mean'], np.mean([_js(d, 'exit_stats.json')['safe']['0.05']['overall_acc'] for d in runs[:2]]))
+    early = {(r['dataset'], r['method']): r for r in got['tables']['build_early_exit_table']}
+    assert math.isclose(early['cifar10', 'safe_kd']['expected_compute'], _js(c10, 'exit_stats.json')['safe']['0.05']['expected_compute'])
+    assert math.isclose(early['toy2d', 'safe_kd']['exit1_rate'], np.mean([_js(d, 'exit_stats.json')['safe']['0.05']['exit_rates'][0] for d in runs[:2]]))
+    (main,) = got['tables']['build_main_table']                                         # SAFE-KD's main table leaves toy2d out
+    assert (main['dataset'], main['method'], main['acc_mean']) == ('cifar10', 'safe_kd', _js(c10, 'metrics.json')['acc_exit3'])
+    assert got['tables']['build_cifar10c_table'][0]['mean_corruption_acc'] == _js(c10, 'robustness.json')['mean_corruption_acc']
+
+
+@NO_SAFE_KD
+@pytest.mark.slow
+def test_safe_kd_own_figures_and_tables_read_a_real_run(toy_run, tmp_path):
+    got = safe_kd_readers(toy_run, tmp_path / 'out')
+    assert got['figures'] == {f'toy2d/mlp/multiexit/seed_0:{f}': True for f in ('plot_reliability', 'plot_risk_vs_delta', 'plot_acc_compute')}
+    s = _js(toy_run / 'toy2d' / 'mlp' / 'multiexit' / 'seed_0', 'exit_stats.json')['safe']['0.05']
+    (row,) = got['tables']['build_toy2d_sota_table']
+    assert (row['acc_delta_mean'], row['risk_delta_mean'], row['expected_compute_mean']) == (s['overall_acc'], s['overall_risk'], s['expected_compute'])
 
 
 SAFE_KD_REFERENCE = '''

@@ -6,7 +6,7 @@ import yaml
 
 from conftest import ROOT, run_py
 
-TOY = ['--dataset', 'toy2d', '--model', 'mlp', '--fast']
+TOY = ['--dataset', 'toy2d', '--model', 'mlp', '--quick']
 
 
 def _layout(d):
@@ -89,13 +89,13 @@ def test_notebook_run_keeps_the_executed_copy(tmp_path):
 def test_the_seed_toy_command_trains_the_mlp_and_says_so(tmp_path):
     "SAFE-KD's README: `python -m scripts.run --dataset toy2d --model rn50 --method safe_kd --seed 0 --fast`."
     r = run_py('-m', 'scripts.run', '--dataset', 'toy2d', '--model', 'rn50', '--method', 'safe_kd', '--seed', '0', '--fast',
-               '--output-dir', str(tmp_path), '--data-dir', str(tmp_path), 'train.epochs=2', 'teacher.epochs=2',
-               'calibration.timing_batches=[]')
+               '--output-dir', str(tmp_path), '--data-dir', str(tmp_path), 'calibration.timing_batches=[]')
     assert r.returncode == 0, r.stderr
     assert "model 'rn50' takes images, so the 'mlp' backbone trains instead" in r.stderr
     d = tmp_path / 'toy2d' / 'rn50' / 'safe_kd' / 'seed_0'      # SAFE-KD's folder: the model asked for
     cfg = yaml.safe_load((d / 'config.yaml').read_text())
     assert (cfg['model'], cfg['model_requested'], cfg['teacher']['name']) == ('mlp', 'rn50', 'ema')   # SAFE-KD's EMA teacher
+    assert cfg['train']['epochs'] == 2 and cfg['requested']['fast'] and not cfg['requested']['quick']   # SAFE-KD's --fast: fast_epochs
     assert json.loads((d / 'metrics.json').read_text())['model'] == 'mlp'
 
 

@@ -58,9 +58,25 @@ def test_a_method_block_is_merged_and_checked(tmp_path):
 
 @pytest.mark.parametrize('args, msg', [
     (['--gpus', '0,1'], 'scripts.run_all --gpus 0,1'),
-    (['--conf-head', 'mlp'], "valid: maxprob"),
+    (['--conf-head', 'attention'], "valid: maxprob, mlp"),
     (['--exit-weights', '0.3;0.7'], 'comma-separated numbers'),
 ])
 def test_safe_kd_flags_safekd_cannot_honour_are_clear_errors(tmp_path, args, msg):
     r = run_py('-m', 'scripts.run', '--dataset', 'toy2d', '--model', 'mlp', '--method', 'safe_kd', '--output-dir', str(tmp_path), *args)
     assert r.returncode != 0 and msg in r.stderr, r.stderr
+
+
+def test_a_safe_kd_file_trains_as_safe_kd_does_and_fast_sets_only_the_epochs(tmp_path):
+    "A SAFE-KD base.yaml-like file: AdamW, cosine stepped per epoch; --fast takes its sweep.fast_epochs over its train.epochs, --epochs wins; conf_head mlp is logged."
+    f = tmp_path / 'base.yaml'
+    f.write_text(yaml.safe_dump({'exp_name': 'default', 'train': {'epochs': 10, 'lr': 3.0e-4, 'warmup_epochs': 1},
+                                 'method': {'name': 'safe_kd', 'conf_head': 'mlp'}, 'sweep': {'fast_mode': True, 'fast_epochs': 3}}))
+    code = ("from safekd.config import resolve_config as r\n"
+            f"c = r('toy2d', 'mlp', config={str(f)!r}, fast=True)\n"
+            "t = c['train']; print(t['optimizer'], t['schedule'], t['schedule_unit'], t['epochs'], t['lr'], c['calibration']['score'])\n"
+            f"print(r('toy2d', 'mlp', config={str(f)!r}, fast=True, overrides=['train.epochs=5'])['train']['epochs'])\n"
+            f"print(r('toy2d', 'mlp', config={str(f)!r})['train']['epochs'], r('toy2d', 'mlp')['train']['schedule_unit'])")
+    r = run_py('-c', code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ['adamw', 'cosine', 'epoch', '3', '0.0003', 'maxprob', '5', '10', 'step']
+    assert 'ConfidenceHead' in r.stderr   # SAFE-KD's mlp heads, never called there: logged, not dropped silently

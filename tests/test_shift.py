@@ -13,7 +13,7 @@ from safekd.reports import run_report
 from safekd.wrapper import exit_indices
 
 SHIFT = [dict(corruption='contrast', severity=5), dict(corruption='clean')]
-FMNIST = ['--dataset', 'fashion_mnist', '--model', 'mlp', '--method', 'multiexit', '--fast']
+FMNIST = ['--dataset', 'fashion_mnist', '--model', 'mlp', '--method', 'multiexit', '--quick']
 SMALL = ['data.max_train=3000', 'data.max_eval=1000', 'train.epochs=2', 'calibration.epsilon=[0.05, 0.1]', 'calibration.delta=[0.1]',
          'calibration.timing_batches=[]', 'calibration.baselines=false']
 ONE_THREAD = {'OMP_NUM_THREADS': '1'}   # a tiny MLP: one thread is fastest, and many times faster on a shared CPU
@@ -89,7 +89,7 @@ def test_the_monitored_deployments_agree_with_the_shift_rows(shift_run):
 
 
 def test_joint_risks_and_a_budget_are_recorded_with_their_test_values(tmp_path):
-    r = run_py('-m', 'scripts.run', '--dataset', 'toy2d', '--model', 'mlp', '--method', 'multiexit', '--fast', '--output-dir', str(tmp_path),
+    r = run_py('-m', 'scripts.run', '--dataset', 'toy2d', '--model', 'mlp', '--method', 'multiexit', '--quick', '--output-dir', str(tmp_path),
                '--data-dir', str(tmp_path), 'calibration.risk=[consistency, gap]', 'calibration.epsilon=[[0.05, 0.05]]', 'calibration.budget=0.9',
                'calibration.delta=[0.1]', 'calibration.timing_batches=[]', 'train.epochs=3', env=ONE_THREAD)
     assert r.returncode == 0, r.stderr
@@ -118,5 +118,5 @@ def test_joint_risks_and_a_budget_are_recorded_with_their_test_values(tmp_path):
 ])
 def test_bad_shift_risks_budget_and_procedure_fail_before_training(dataset, overrides, msg):
     "`run` calls check_config before it loads data or trains: these configs fail there, naming the bad value."
-    cfg = resolve_config(dataset, 'mlp', 'multiexit', fast=True, overrides=overrides)
+    cfg = resolve_config(dataset, 'mlp', 'multiexit', quick=True, overrides=overrides)
     with pytest.raises(ValueError, match=re.escape(msg)): check_config(cfg)

@@ -19,9 +19,11 @@ def test_the_seed_sweep_files_expand_as_the_seed_means_them():
         r = run_py('-m', 'scripts.sweep', '--sweep', f'configs/sweeps/{f}.yaml', '--dry-run')
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip().splitlines()[-1] == f'{n} runs (+0 teacher runs)'
-    r = run_py('-m', 'scripts.sweep', '--sweep', 'configs/sweeps/key_subset.yaml', '--dry-run', '--fast')
+    r = run_py('-m', 'scripts.sweep', '--sweep', 'configs/sweeps/key_subset.yaml', '--dry-run', '--quick')
     assert r.stdout.strip().splitlines()[-1] == '108 runs (+9 teacher runs)'
     assert 'results/cifar100/rn18/erm/seed_0  (teacher of 4 run(s), not in the sweep' in r.stdout
+    r = run_py('-m', 'scripts.sweep', '--sweep', 'configs/sweeps/key_subset.yaml', '--dry-run', '--fast')   # SAFE-KD's README command
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1] == '108 runs (+0 teacher runs)', r.stderr   # the same runs, 2 epochs each
 
 
 def test_a_bad_sweep_entry_fails_before_anything_trains(tmp_path):
