@@ -470,7 +470,7 @@ def reproduce_notebook(params: dict,    # the template's parameters (reproduce's
     return json.loads((out / 'reproduce.json').read_text())
 
 def reproduce(sweep_file=None,                     # a sweep file (None: configs/sweeps/key_subset.yaml)
-              full: bool = False,                   # full epochs (else the file's `quick`, default true)
+              full: bool = False,                   # SAFE-KD's --full: the configs' epochs (else every run gets SAFE-KD's --fast: train.epochs = fast_epochs, under a sweep's own train.epochs override)
               gpus: Sequence[int] | None = None,    # local GPUs
               n_jobs: int | None = None,            # runs at once
               address: str | None = None,           # an existing Ray cluster
@@ -482,20 +482,25 @@ def reproduce(sweep_file=None,                     # a sweep file (None: configs
               epsilon: float = 0.05,                # the risk level of the main table
               delta: float = 0.1,                   # its failure probability (collect's table_delta)
               progress: str = 'auto',               # 'auto', 'bar', 'log' or 'none'
+              config=None,                          # SAFE-KD's --config: a config file applied to every run (safekd's schema or SAFE-KD's)
+              skip_run: bool = False,               # SAFE-KD's --skip-run: train nothing, collect and compile what output_dir holds
+              quick: bool | None = None,            # safekd's CPU-minutes preset for every run (None: the sweep file's `quick`, default false)
              ) -> dict:                             # stage times, run counts, environment, written files, the PDF
     "Run a sweep on Ray, collect tables and figures, copy them into the paper and compile it (or all that through the template)."
     check_latex(); clock, t = {}, time.time()
     sweep_file = sweep_file or configs_dir() / DEFAULT_SWEEP
     if notebook: return reproduce_notebook(dict(sweep_file=str(sweep_file), full=full, gpus=gpus, n_jobs=n_jobs, address=address, output_dir=str(output_dir),
-                                                paper_dir=str(paper_dir), skip_existing=skip_existing, run_notebooks=True))
-    quick = False if full else bool(load_sweep(sweep_file).get('quick', True))
-    res = sweep(sweep_file, quick, output_dir=output_dir, skip_existing=skip_existing, engine='ray', gpus=gpus, n_jobs=n_jobs,
-                address=address, notebook=run_notebooks, progress=progress); clock['runs'] = time.time() - t; t = time.time()
+                                                paper_dir=str(paper_dir), skip_existing=skip_existing, run_notebooks=True,
+                                                config=None if config is None else str(config), skip_run=skip_run, quick=quick))
+    quick = bool(load_sweep(sweep_file).get('quick', False)) if quick is None else quick
+    res = [] if skip_run else sweep(sweep_file, quick, output_dir=output_dir, skip_existing=skip_existing, engine='ray', gpus=gpus, n_jobs=n_jobs,
+                                    address=address, notebook=run_notebooks, progress=progress, config=config, fast=not full)
+    clock['runs'] = time.time() - t; t = time.time()
     files = collect(output_dir, output=Path(output_dir) / 'summary.csv', fmt='both', epsilon=epsilon, table_delta=delta); clock['collect'] = time.time() - t; t = time.time()
     paper = Path(paper_dir); paper.mkdir(parents=True, exist_ok=True)
     if not (paper / 'main.tex').exists(): shutil.copy(paper_template(), paper / 'main.tex')
     copy_to_paper(output_dir, paper); pdf = compile_paper(paper); clock['paper'] = time.time() - t
-    out = dict(argv=sys.argv, sweep=str(sweep_file), quick=quick, stages_seconds=clock, env=env_info(),
+    out = dict(argv=sys.argv, sweep=str(sweep_file), quick=quick, fast=not full, skip_run=skip_run, stages_seconds=clock, env=env_info(),
                counts=status_counts(res), files=[str(f) for f in files], pdf=str(pdf))
     atomic_write_json(Path(output_dir) / 'reproduce.json', out)
     return out
