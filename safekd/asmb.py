@@ -8,11 +8,11 @@ Docs: https://safekd.github.io/safekd/asmb.html.md"""
 __all__ = ['FREEZE_SCOPES', 'FEAT_NORMS', 'TEACHER_LOSSES', 'ASMB_CHECKS', 'TRAIN_DEFAULTS', 'DISAGREEMENT_MODES', 'MultiTeacher',
            'level_scope', 'features_classifier_scope', 'teacher_freeze', 'ib_kl', 'global_epoch', 'ib_beta_at',
            'tau_at', 'kv_proj', 'synergy_head', 'MBM', 'feat_kd_loss', 'asib_teacher_loss', 'ce_teacher_loss', 'ASMB',
-           'check_teachers', 'train_arg', 'Stages', 'head_dropout', 'finetune_teacher', 'finetune_teachers',
-           'per_teacher', 'adaptable', 'synergy_accuracy', 'teacher_epoch', 'adapt_teachers', 'stage_epochs',
-           'StageClock', 'student_freeze', 'teacher_state', 'load_teacher_state', 'stage_records', 'teacher_stage',
-           'run_stage', 'finish_stages', 'fit_stages', 'pred_mismatch', 'both_wrong', 'disagreement_rate',
-           'disagreement_report']
+           'is_multi_teacher', 'check_teachers', 'train_arg', 'Stages', 'head_dropout', 'finetune_teacher',
+           'finetune_teachers', 'per_teacher', 'adaptable', 'synergy_accuracy', 'teacher_epoch', 'adapt_teachers',
+           'stage_epochs', 'StageClock', 'student_freeze', 'teacher_state', 'load_teacher_state', 'stage_records',
+           'teacher_stage', 'run_stage', 'finish_stages', 'fit_stages', 'pred_mismatch', 'both_wrong',
+           'disagreement_rate', 'disagreement_report']
 
 # %% ../nbs/05a_asmb.ipynb #c88ef4da
 import inspect, json, math, time
@@ -368,10 +368,15 @@ class ASMB(Method):
         return self
 
 # %% ../nbs/05a_asmb.ipynb #8b61c251
+def is_multi_teacher(teacher,          # a run's teacher
+                    ) -> bool:
+    "True for a `MultiTeacher`: judged by its contract (`nets`, two or more), so a class re-defined by a notebook that ran earlier in the same process counts too."
+    return isinstance(getattr(teacher, 'nets', None), nn.ModuleList) and len(teacher.nets) >= 2
+
 def check_teachers(teacher,             # a run's teacher
                   ):
-    "`ValueError` unless the teacher is a `MultiTeacher` (ASMB fuses two or more)."
-    if not isinstance(teacher, MultiTeacher):
+    "`ValueError` unless the teacher holds two or more nets, as a `MultiTeacher` does (ASMB fuses them)."
+    if not is_multi_teacher(teacher):
         raise ValueError(f"asmb fuses two or more teachers (a MultiTeacher), got {type(teacher).__name__}: give teacher.name as a list")
 
 @patch

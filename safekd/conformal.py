@@ -6,18 +6,19 @@ Docs: https://safekd.github.io/safekd/conformal.html.md"""
 
 # %% auto #0
 __all__ = ['RISKS', 'SCORE_RANGE', 'PATHS', 'CALIBRATORS', 'PROCEDURES', 'BUDGET', 'SIM_SCENARIOS', 'SIM_PROCEDURES', 'BASELINES',
-           'Outcomes', 'outcomes', 'exit_policy', 'exit_shares', 'expected_flops', 'flops_speedup', 'consistency_risk',
-           'gap_risk', 'error_risk', 'selective_risk', 'loss_table', 'policy_risk', 'hellinger_risk', 'brier_risk',
-           'config_exits', 'config_risks', 'shared_path', 'rate_path', 'binom_cdf', 'hb_pvalue', 'wsr_capital',
-           'wsr_pvalue', 'ltt_stats', 'crc_stats', 'ucb_stats', 'fixed_sequence_test', 'bonferroni_test', 'holm_test',
-           'multistart_test', 'learned_test', 'min_calibration_size', 'ExitCalibration', 'UncertifiedWarning',
-           'path_data', 'trim_path', 'constraints', 'constraint_meta', 'constraint_tables', 'pass_probabilities',
-           'best_chain', 'learned_order', 'calibrate', 'synthetic_exits', 'synthetic_risk', 'naive_config', 'simulate',
-           'simulation_table', 'audit', 'softmax_rule', 'tuned_rule', 'patience_rule', 'msdnet_rule', 'safekd_rule',
-           'evaluate_policy', 'run_baselines']
+           'as_number', 'check_level', 'check_labels', 'check_probs', 'check_flops', 'check_grid',
+           'check_calibration_inputs', 'Outcomes', 'outcomes', 'exit_policy', 'exit_shares', 'expected_flops',
+           'flops_speedup', 'consistency_risk', 'gap_risk', 'error_risk', 'selective_risk', 'loss_table', 'policy_risk',
+           'hellinger_risk', 'brier_risk', 'config_exits', 'config_risks', 'shared_path', 'rate_path', 'binom_cdf',
+           'hb_pvalue', 'wsr_capital', 'wsr_pvalue', 'ltt_stats', 'crc_stats', 'ucb_stats', 'fixed_sequence_test',
+           'bonferroni_test', 'holm_test', 'multistart_test', 'learned_test', 'min_calibration_size', 'ExitCalibration',
+           'UncertifiedWarning', 'path_data', 'trim_path', 'constraints', 'constraint_meta', 'constraint_tables',
+           'pass_probabilities', 'best_chain', 'learned_order', 'calibrate', 'synthetic_exits', 'synthetic_risk',
+           'naive_config', 'simulate', 'simulation_table', 'audit', 'softmax_rule', 'tuned_rule', 'patience_rule',
+           'msdnet_rule', 'safekd_rule', 'evaluate_policy', 'run_baselines']
 
 # %% ../nbs/06_conformal.ipynb #f9f0044c
-import math, time, warnings
+import math, numbers, time, warnings
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import NamedTuple
@@ -27,7 +28,107 @@ import torch
 
 # %% ../nbs/06_conformal.ipynb #ea74db32
 from .core import Registry, check_choice, get_logger, jsonable
-from .wrapper import SCORES, exit_indices
+from .wrapper import SCORES, check_thresholds, exit_indices
+
+# %% ../nbs/06_conformal.ipynb #a1c0de02
+def as_number(v,  # an int or float, or a one-element NumPy array / scalar or torch tensor
+             ) -> float | None:  # a Python float, or None when v is not a real number
+    "A real number as a Python float; 16- and 32-bit floats through their shortest repr, so np.float32(.1) gives 0.1."
+    if isinstance(v, (bool, np.bool_)): return None
+    if isinstance(v, torch.Tensor): v = v.detach().cpu(); v = (v.float() if v.dtype == torch.bfloat16 else v).numpy()
+    if isinstance(v, (np.ndarray, np.generic)):
+        if v.size != 1 or v.dtype.kind not in 'iuf': return None
+        v = v.reshape(-1)[0]
+        return float(str(v)) if v.dtype.kind == 'f' and v.dtype.itemsize < 8 else float(v)
+    return float(v) if isinstance(v, numbers.Real) else None
+
+def check_level(name: str,             # the argument's name, for the message
+                v,                     # its value: a number (NumPy and torch scalars too)
+                closed: bool = False,  # accept 1 itself: (0, 1] rather than (0, 1)
+                what: str = 'a number',  # what the number is, for the message
+               ) -> float:             # v as a Python float
+    "A number in (0, 1) (or (0, 1]) as a Python float, else a one-line ValueError naming the argument and the value."
+    f = as_number(v)
+    if f is None or not (0 < f < 1 or closed and f == 1): raise ValueError(f"{name}: got {v!r}; expected {what} in (0, 1{']' if closed else ')'}")
+    return f
+
+# %% ../nbs/06_conformal.ipynb #a1c0de04
+def _at(mask, # a bool tensor over (K, n) or (K, n, C) with a True entry
+       ) -> str:
+    "Where the first True entry is, in words, and how many there are."
+    i = mask.nonzero()[0].tolist()
+    return ', '.join(f"{w} {j}" for w, j in zip(('exit', 'sample', 'class'), i)) + f" (first of {int(mask.sum())})"
+
+def check_labels(labels,  # (n,) class indices, or None
+                 shape,   # the (K, n, C) shape of the probabilities
+                ):        # (n,) int64 tensor, or None
+    "Labels one per sample, integer and in [0, C), else a one-line ValueError naming the first bad one."
+    if labels is None: return None
+    y0 = torch.as_tensor(labels); y, (K, n, C) = y0.reshape(-1), tuple(shape)
+    if len(y) != n: raise ValueError(f"labels: got {len(y)} (shape {tuple(y0.shape)}) for probs of shape {tuple(shape)}; expected one per sample, n = {n} "
+                                     "(probs is (K, n, C))" + (": is probs (n, K, C)? pass probs.swapaxes(0, 1)" if len(y) == K else ''))
+    if y.dtype == torch.bool or y.is_complex(): raise ValueError(f"labels: got dtype {y.dtype}; expected integer class indices in [0, {C})")
+    bad = (~torch.isfinite(y) | (y != y.round())) if y.is_floating_point() else torch.zeros_like(y, dtype=torch.bool)
+    if bad.any(): i = int(bad.nonzero()[0]); raise ValueError(f"labels: got {y[i].item()} at sample {i} (dtype {y.dtype}); expected integer class indices in [0, {C})")
+    y = y.long(); bad = (y < 0) | (y >= C)
+    if bad.any(): i = int(bad.nonzero()[0]); raise ValueError(f"labels: got {int(y[i])} at sample {i} ({int(bad.sum())} outside); expected class indices in [0, {C}) (C = {C}, probs' last axis)")
+    return y
+
+def check_probs(probs,        # (K, n, C) softmax probabilities: NumPy or torch, any float dtype
+                labels=None,  # (n,) class indices, or None
+               ) -> tuple:    # (float32 (K, n, C) tensor, int64 (n,) labels or None)
+    "Probabilities (K, n, C), K >= 2, finite, >= 0, rows summing to 1 within the dtype's tolerance, and their labels; else a one-line ValueError."
+    p = torch.as_tensor(probs)
+    if p.ndim != 3 or p.shape[0] < 2: raise ValueError(f"probs: got shape {tuple(p.shape)}; expected (K, n, C) with K >= 2 exits"
+                                                        + (": one exit has no exit thresholds to certify" if p.ndim == 3 else ""))
+    if p.dtype == torch.bool or p.is_complex(): raise ValueError(f"probs: got dtype {p.dtype}; expected real softmax probabilities")
+    dt = p.dtype; tol = max(1e-3, torch.finfo(dt).eps) if p.is_floating_point() else 1e-3
+    p = p.float(); bad = ~torch.isfinite(p)
+    if bad.any(): raise ValueError(f"probs: got {p[bad][0].item()} at {_at(bad)}; expected finite softmax probabilities")
+    if (p < 0).any(): raise ValueError(f"probs: got {p.min().item():.4g} at {_at(p < 0)}; expected softmax probabilities in [0, 1], not logits")
+    s = p.sum(-1, dtype=torch.float64); bad = (s - 1).abs() > tol
+    if bad.any(): raise ValueError(f"probs: got a row summing to {s[bad][0].item():.6g} at {_at(bad)} (dtype {str(dt).replace('torch.', '')}, "
+                                   f"tolerance {tol:.2g}); expected softmax probabilities, rows summing to 1, not logits")
+    return p, check_labels(labels, p.shape)
+
+# %% ../nbs/06_conformal.ipynb #a1c0de08
+def check_flops(flops,           # K cumulative FLOPs, one per exit (e.g. net.exit_flops(shape)), or None
+                num_exits: int,  # K
+               ):                # (K,) float64 tensor, or None
+    "FLOPs that can serve as costs: one per exit, finite, positive and strictly increasing; else a one-line ValueError."
+    if flops is None: return None
+    try: f = torch.as_tensor(flops, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError): f = None
+    if f is None or f.ndim != 1 or len(f) != num_exits: raise ValueError(f"flops: got {flops!r}; expected {num_exits} numbers, each exit's cumulative FLOPs (e.g. net.exit_flops(shape))")
+    if not (torch.isfinite(f).all() and (f > 0).all() and (f.diff() > 0).all()):
+        raise ValueError(f"flops: got {f.tolist()}; expected finite, positive, strictly increasing cumulative FLOPs, one per exit (exit k's cost includes everything before it)")
+    return f
+
+def check_grid(grid,     # the number of thresholds on a path
+              ) -> int:  # grid as an int
+    "An integer >= 1 (NumPy integers too), else a one-line ValueError."
+    if isinstance(grid, (bool, np.bool_)) or not isinstance(grid, (int, np.integer)) or grid < 1:
+        raise ValueError(f"grid: got {grid!r}; expected an integer >= 1 (the number of thresholds on the path)")
+    return int(grid)
+
+# %% ../nbs/06_conformal.ipynb #a1c0de0b
+def check_calibration_inputs(probs,                   # (K, n, C) softmax probabilities of every exit
+                             labels=None,             # (n,) class indices in [0, C), or None
+                             *,
+                             epsilon,                 # a level in (0, 1), or a list of them (one per risk)
+                             delta,                   # failure probability in (0, 1)
+                             risk='consistency',      # a key of RISKS, or a list of them
+                             score: str = 'maxprob',  # a key of SCORES
+                             flops=None,              # K cumulative FLOPs, or None
+                             budget=None,             # FLOPs-share bound in (0, 1), or None
+                             grid=500,                # thresholds on the path: an integer >= 1
+                            ) -> dict:                # o (Outcomes), cons ((name, level) pairs), delta (float), flops ((K,) float64 or None), grid (int)
+    "Every input of a calibration checked and normalised once, before any work; the first bad one is a one-line ValueError naming it."
+    o = outcomes(probs, labels, score); K, n = o.scores.shape
+    if K > n: raise ValueError(f"probs: got shape {tuple(o.probs.shape)}, read as (K, n, C) = {K} exits of {n} samples; expected no more exits than samples: "
+                               "if it is (n, K, C), pass probs.swapaxes(0, 1)")
+    f = check_flops(flops, K)
+    return dict(o=o, cons=constraints(risk, epsilon, budget, f), delta=check_level('delta', delta), flops=f, grid=check_grid(grid))
 
 # %% ../nbs/06_conformal.ipynb #555bc152
 class Outcomes(NamedTuple):
@@ -53,13 +154,7 @@ def outcomes(probs,                     # (K, n, C) softmax probabilities
              score: str = 'maxprob',    # a key of SCORES
             ) -> Outcomes:
     "Float32 scores and argmax predictions of every exit, computed as the wrapper computes them, with the probabilities."
-    p = torch.as_tensor(probs)
-    if p.ndim != 3 or p.shape[0] < 2: raise ValueError(f"probs must be (K, n, C) with K >= 2 exits, got shape {tuple(p.shape)}"
-                                                        + (": one exit has no exit thresholds to certify" if p.ndim == 3 else ""))
-    p = p.float()
-    if p.numel() and (p.sum(-1) - 1).abs().max() > 1e-3: raise ValueError("probs must be softmax probabilities (rows summing to 1), not logits")
-    y = None if labels is None else torch.as_tensor(labels).long().reshape(-1)
-    if y is not None and len(y) != p.shape[1]: raise ValueError(f"got {len(y)} labels for {p.shape[1]} samples")
+    p, y = check_probs(probs, labels)
     return Outcomes(SCORES[score](p), p.argmax(-1), y, p.shape[-1], score, p)
 
 # %% ../nbs/06_conformal.ipynb #f774bbc0
@@ -69,7 +164,7 @@ def exit_policy(probs,                   # (K, n, C) probabilities
                ):
     "The exit policy on precomputed probabilities: (prediction at the exit taken, exit index), as NumPy arrays."
     o = outcomes(probs, score=score)
-    k = exit_indices(o.scores, thresholds)
+    k = exit_indices(o.scores, check_thresholds(thresholds, len(o.scores), score))
     return o.preds.gather(0, k[None])[0].numpy(), k.numpy()
 
 # %% ../nbs/06_conformal.ipynb #9a7237d3
@@ -492,19 +587,22 @@ def path_data(o: Outcomes,              # outcomes of the calibration samples
               path_fraction: float = .3,  # share of the calibration samples split off
               seed: int = 0,            # seed of the split
               path_labels=None,         # (n_p,) labels of path_probs, or None
+              path_disjoint: bool = False,  # the caller's statement that path_probs share no sample with the calibration set
              ):
     "Tuning outcomes (the path and a learned order come from them; None if not needed) and the indices left to test on."
     n = o.scores.shape[1]
     if not needs: return None, torch.arange(n)
     if path_probs is not None:
+        if path_disjoint is not True: raise ValueError(f"path_disjoint: got {path_disjoint!r} with path_probs given; expected path_disjoint=True, your statement that path_probs "
+                                                       "share no sample with the calibration set (the guarantee rests on it, and probabilities cannot show it), "
+                                                       "or path_probs unset to split path_fraction off the calibration data")
         t = outcomes(path_probs, path_labels, o.score)
-        if len(t.scores) != len(o.scores): raise ValueError(f"path_probs has {len(t.scores)} exits, probs has {len(o.scores)}")
+        if len(t.scores) != len(o.scores): raise ValueError(f"path_probs: got {len(t.scores)} exits (shape {tuple(t.probs.shape)}); expected {len(o.scores)}, as many as probs")
         cal = set(map(tuple, o.scores.T.tolist())); shared = sum(r in cal for r in map(tuple, t.scores.T.tolist())) / max(t.scores.shape[1], 1)
-        if shared > 0.5: raise ValueError(f"path_probs shares {shared:.0%} of its samples with the calibration probabilities (the same scores at every exit): "
-                                          "the path must come from data disjoint from the calibration set (e.g. the validation split); "
-                                          "leave path_probs unset to split path_fraction off the calibration data instead")
+        if shared > 0.5: raise ValueError(f"path_probs: shares {shared:.0%} of its samples with the calibration probabilities (the same scores at every exit), "
+                                          "although path_disjoint=True; expected samples disjoint from the calibration set (e.g. the validation split)")
         return t, torch.arange(n)
-    if not 0 < path_fraction < 1: raise ValueError(f"path_fraction must be in (0, 1), got {path_fraction}")
+    check_level('path_fraction', path_fraction)
     perm, n_p = torch.randperm(n, generator=torch.Generator().manual_seed(seed)), round(path_fraction * n)
     return o.take(perm[:n_p]), perm[n_p:].sort().values
 
@@ -531,13 +629,10 @@ def constraints(risk,                   # a RISKS key or a list
     if es is None or len(rs) != len(es) or not rs: raise ValueError(f"several risks need one epsilon each: got risk={risk!r}, epsilon={epsilon!r}")
     if len(set(rs)) < len(rs): raise ValueError(f"each risk once: got {rs}")
     for r in rs: RISKS[r]
-    bad = [e for e in es if not (isinstance(e, (int, float)) and 0 < e < 1)]
-    if bad: raise ValueError(f"epsilon must lie in (0, 1), got {bad[0]!r}")
-    out = [(r, float(e)) for r, e in zip(rs, es)]
+    out = [(r, check_level('epsilon', e)) for r, e in zip(rs, es)]
     if budget is None: return out
     if flops is None: raise ValueError("a FLOPs budget needs flops= (each exit's cumulative FLOPs, e.g. net.exit_flops(shape))")
-    if not (isinstance(budget, (int, float)) and 0 < budget < 1): raise ValueError(f"budget is a share of the final exit's FLOPs in (0, 1) (1 always holds: leave it unset), got {budget!r}")
-    return out + [('flops_budget', float(budget))]
+    return out + [('flops_budget', check_level('budget', budget, what="a share of the final exit's FLOPs (1 always holds: leave budget unset)"))]
 
 def constraint_meta(name: str,  # a constraint's name: a key of RISKS or 'flops_budget'
                    ) -> dict:   # its registry metadata
@@ -561,6 +656,7 @@ def _guarantee(cons: list,           # (name, level) pairs
                delta: float,         # failure probability
                chosen: int,          # index of the chosen configuration (0: every sample at the final exit)
                final_passed: bool,   # whether configuration 0 (the final exit alone) was certified
+               assumed: str = '',    # what the guarantee assumes beyond the draw, appended ('' for nothing)
               ) -> str:
     "The guarantee of a calibration in words: exactly what was shown, the fall-back to the final exit included."
     metas = [constraint_meta(c) for c, _ in cons]
@@ -570,10 +666,10 @@ def _guarantee(cons: list,           # (name, level) pairs
     if method == 'crc':
         extra = ' + E[(final-exit empirical risk on n+1 points - epsilon)_+]' if not all(m['zero_at_final'] for m in metas) else ''
         return (f"E[R] <= epsilon{extra} for each of {_levels(cons)} over calibration and test draws "
-                f"(Conformal Risk Control, the loss monotonised along the path: R is bounded by the mean worst loss met on the path); {defs}")
+                f"(Conformal Risk Control, the loss monotonised along the path: R is bounded by the mean worst loss met on the path); {defs}{assumed}")
     if chosen == 0 and not final_passed:
         return f"none: every sample goes to the final exit, where {_levels(cons)} was not shown (see reason); {defs}"
-    return f"P({_levels(cons)}) >= 1 - {delta} over the calibration draw ({method}, {PROCEDURES[procedure].registry_meta['what']}); {defs}"
+    return f"P({_levels(cons)}) >= 1 - {delta} over the calibration draw ({method}, {PROCEDURES[procedure].registry_meta['what']}); {defs}{assumed}"
 #%%code
 #| export
 def _reason(cons, method, n, T, values, stat, rejected, stat_name, delta, options) -> str:
@@ -609,12 +705,10 @@ def _tested(T, E, values, stat, rejected, chosen: int, rows: int = 50) -> list:
 def _flops_rel(flops, K: int): # K cumulative FLOPs or None; K
     "Each exit's FLOPs relative to the final exit (or exit index / (K-1) without FLOPs) as a float64 tensor."
     if flops is None: return torch.arange(K, dtype=torch.float64) / (K - 1)
-    f = torch.as_tensor(flops, dtype=torch.float64).reshape(-1)
-    if len(f) != K: raise ValueError(f"flops needs one value per exit ({K}), got {len(f)}")
-    return f / f[-1]
+    f = check_flops(flops, K); return f / f[-1]
 
 # %% ../nbs/06_conformal.ipynb #11c95ae2
-_GENERAL = dict(path='shared', grid=500, path_probs=None, path_labels=None, path_fraction=.3, seed=0, procedure='learned', starts=4, min_early=None)
+_GENERAL = dict(path='shared', grid=500, path_probs=None, path_labels=None, path_fraction=.3, path_disjoint=False, seed=0, procedure='learned', starts=4, min_early=None)
 
 def _split_options(method: str, delta: float, options: dict): # CALIBRATORS key; failure probability; keyword options
     "Validate `calibrate`'s options: (general options with defaults, the calibrator's own options)."
@@ -622,8 +716,8 @@ def _split_options(method: str, delta: float, options: dict): # CALIBRATORS key;
     if 'bonferroni' in options: raise TypeError(f"bonferroni= is now procedure='bonferroni' (or 'holm', which rejects more); valid procedures: {', '.join(PROCEDURES)}")
     bad = set(options) - set(_GENERAL) - set(own)
     if bad: raise TypeError(f"unknown options {sorted(bad)} for method {method!r}; valid: {', '.join(sorted({*_GENERAL, *own}))}")
-    if not 0 < delta < 1: raise ValueError(f"delta must lie in (0, 1), got {delta}")
-    g = {**_GENERAL, **{k: v for k, v in options.items() if k in _GENERAL}}
+    check_level('delta', delta)
+    g = {**_GENERAL, **{k: v for k, v in options.items() if k in _GENERAL}}; g['grid'] = check_grid(g['grid'])
     uses = CALIBRATORS[method].registry_meta['uses_delta']
     if not uses and 'procedure' in options: raise ValueError(f"procedure applies to ltt and ucb, not {method!r} (crc takes the end of the passing prefix of the path)")
     if uses: PROCEDURES[g['procedure']]                                 # an unknown procedure fails here
@@ -714,7 +808,7 @@ def _calibrate(o: Outcomes, *, cons, delta, method, flops=None, report=True, **o
     (g, own), cal, metas, K = _split_options(method, delta, options), CALIBRATORS[method], [constraint_meta(c) for c, _ in cons], len(o.scores)
     proc = g['procedure']; learn, cond = bool(proc) and PROCEDURES[proc].registry_meta['needs_order'], any(m['conditional'] for m in metas)
     if method == 'crc' and 'flops_budget' in dict(cons): raise ValueError("a FLOPs budget needs ltt or ucb: the FLOPs share falls along the path, so crc's monotonised loss is 1 everywhere")
-    tune, idx = path_data(o, PATHS[g['path']].registry_meta['needs_data'] or cond or learn, g['path_probs'], g['path_fraction'], g['seed'], g['path_labels'])
+    tune, idx = path_data(o, PATHS[g['path']].registry_meta['needs_data'] or cond or learn, g['path_probs'], g['path_fraction'], g['seed'], g['path_labels'], g['path_disjoint'])
     T = PATHS[g['path']](None if tune is None else tune.scores, K, o.num_classes, o.score, g['grid'])
     test, n, rel = o.take(idx), len(idx), _flops_rel(flops, K)
     if cond: T = trim_path(T, tune.scores, n, g['min_early'] or 4 * max(min_calibration_size(e, delta, method, **own) for c, e in cons if c != 'flops_budget'))
@@ -722,14 +816,15 @@ def _calibrate(o: Outcomes, *, cons, delta, method, flops=None, report=True, **o
     Ls = [tab.gather(0, E) for tab in constraint_tables(test, cons, flops)]; ws = [E < K - 1 if m['conditional'] else None for m in metas]
     outs = [cal(L, w, epsilon=e, level=delta, binary=m['binary'], report=report, seed=g['seed'], **own) for L, w, (_, e), m in zip(Ls, ws, cons, metas)]
     rejected, stat = _decide(torch.stack([s for s, _ in outs]), cons, metas, proc, delta, learned_order(T, tune, cons, n, delta, flops) if learn else None, g['starts'])
-    cost = rel[E].mean(1)
+    cost, assumed = rel[E].mean(1), '' if tune is None or g['path_probs'] is None else (
+        "; assumes, as the caller stated with path_disjoint=True, that path_probs (the path's and the order's data) share no sample with the calibration set")
     j = (int(torch.where(rejected, cost, math.inf).argmin()) if rejected.any() else 0) if proc else max(int(rejected.sum()) - 1, 0)
     values, k = [config_risks(L, w) for L, w in zip(Ls, ws)], E[j]
     return ExitCalibration(
         thresholds=T[j].tolist(), certified=j > 0, risk=cons[0][0], method=method, score=o.score, path=g['path'],
         epsilon=cons[0][1], delta=delta, n=n, n_path=0 if tune is None else tune.scores.shape[1], index=j, calibration_risk=float(values[0][j]),
         exit_shares=exit_shares(k, K).tolist(), expected_flops_share=None if flops is None else float(rel[k].mean()),
-        guarantee=_guarantee(cons, method, proc, delta, j, bool(rejected[0])), stat_name=cal.registry_meta['stat'], procedure=proc,
+        guarantee=_guarantee(cons, method, proc, delta, j, bool(rejected[0]), assumed), stat_name=cal.registry_meta['stat'], procedure=proc,
         budget=dict(cons).get('flops_budget'), constraints=[dict(name=c, level=e, calibration_value=float(v[j]), what=constraint_meta(c)['what']) for (c, e), v in zip(cons, values)],
         tested=_tested(T, E, values, stat if proc or not report else outs[0][1], rejected, j) if report else [],
         reason=None if j > 0 else _reason(cons, method, n, T, values, stat, rejected, cal.registry_meta['stat'], delta, own),
@@ -746,11 +841,13 @@ def calibrate(probs,                   # (K, n, C) softmax probabilities of ever
               score: str = 'maxprob',  # a key of SCORES
               flops=None,              # K cumulative FLOPs per exit (net.exit_flops(shape)): cost and budget
               budget: float | None = None,  # certify the expected FLOPs share <= budget jointly, or None
-              **options,               # path, grid, path_probs, path_labels, path_fraction, seed, procedure, starts, min_early, pvalue, bound
+              **options,               # path, grid, path_probs, path_labels, path_disjoint, path_fraction, seed, procedure, starts, min_early, pvalue, bound
              ) -> ExitCalibration:
     "Choose exit thresholds whose risks are certified <= epsilon (jointly w.p. >= 1 - delta for ltt/ucb; in expectation for crc)."
-    cons = constraints(risk, epsilon, budget, flops); CALIBRATORS[method]; PATHS[options.get('path', 'shared')]   # unknown keys fail before any work
-    r = _calibrate(outcomes(probs, labels, score), cons=cons, delta=delta, method=method, flops=flops, **options)
+    CALIBRATORS[method]; PATHS[options.get('path', 'shared')]   # unknown keys fail before any work
+    a = check_calibration_inputs(probs, labels, epsilon=epsilon, delta=delta, risk=risk, score=score, flops=flops, budget=budget, grid=options.get('grid', 500))
+    cons = a['cons']; options = {**options, **({'grid': a['grid']} if 'grid' in options else {})}
+    r = _calibrate(a['o'], cons=cons, delta=a['delta'], method=method, flops=a['flops'], **options)
     if not r.certified: warnings.warn(UncertifiedWarning(r.reason), stacklevel=2)
     get_logger('safekd.conformal').debug(f"{method}/{r.procedure}/{_levels(cons)}: thresholds {r.thresholds}, certified {r.certified}, exit shares {r.exit_shares}")
     return r
@@ -899,7 +996,8 @@ def audit(probs,                        # (K, N, C) held-out probabilities
           **options,                    # calibrate's options
          ) -> dict:
     "Repeated random calibration/test splits: violation rate (any constraint above its level), test risks, exit shares and FLOPs share per trial."
-    cons = constraints(risk, epsilon, budget, flops); o = outcomes(probs, labels, score); N, K = o.scores.shape[1], len(o.scores)
+    a = check_calibration_inputs(probs, labels, epsilon=epsilon, delta=delta, risk=risk, score=score, flops=flops, budget=budget, grid=options.get('grid', 500))
+    cons, o, delta, flops = a['cons'], a['o'], a['delta'], a['flops']; N, K = o.scores.shape[1], len(o.scores)
     tabs, conds = constraint_tables(o, cons, flops), [constraint_meta(c)['conditional'] for c, _ in cons]
     if not 0 < n_cal < N: raise ValueError(f"n_cal must lie between 1 and N-1={N - 1}, got {n_cal}")
     rel, g, t0, rows = _flops_rel(flops, K), torch.Generator().manual_seed(seed), time.perf_counter(), []
@@ -995,7 +1093,7 @@ def safekd_rule(vp,                     # validation probs
                 **_,                    # other rules' options (ignored)
                ):
     "SAFE-KD's per-exit split-conformal rule: exit k threshold 1 - q_k on the max-probability."
-    p, y = torch.as_tensor(vp).float()[:-1], torch.as_tensor(vy).long()
+    o = outcomes(vp, vy); p, y = o.probs[:-1], o.labels
     nc = 1 - p.gather(2, y[None, :, None].expand(len(p), -1, 1))[..., 0]
     r = math.ceil((len(y) + 1) * (1 - delta))
     q = nc.sort(1).values[:, r - 1] if r <= len(y) else torch.ones(len(p))
@@ -1014,7 +1112,7 @@ def evaluate_policy(probs,                   # (K, n, C) probabilities
     "Exit shares, accuracy, realised risk of every risk and expected FLOPs share of one exit policy."
     if (exit_idx is None) == (thresholds is None): raise ValueError("give exactly one of exit_idx and thresholds")
     o = outcomes(probs, labels, score); K = len(o.scores)
-    k = exit_indices(o.scores, thresholds) if exit_idx is None else torch.as_tensor(exit_idx).long()
+    k = exit_indices(o.scores, check_thresholds(thresholds, K, score)) if exit_idx is None else torch.as_tensor(exit_idx).long()
     pred, meta = o.preds.gather(0, k[None])[0], {r: RISKS[r].registry_meta for r in RISKS}
     risks = {r: None if m['needs_labels'] and o.labels is None else policy_risk(loss_table(r, o), k, m['conditional']) for r, m in meta.items()}
     return dict(exit_shares=exit_shares(k, K).tolist(), risks=risks,
@@ -1034,6 +1132,7 @@ def run_baselines(val_probs,                  # validation outputs (K, n, C)
                  ) -> dict:
     "Fit every baseline on validation outputs, evaluate it on held-out outputs; none carries a guarantee."
     vp, tp, out = torch.as_tensor(val_probs), torch.as_tensor(test_probs), {}
+    epsilon, delta = check_level('epsilon', epsilon), check_level('delta', delta)
     for name in names or BASELINES.keys():
         k, params = BASELINES[name](vp, val_labels, tp, epsilon=epsilon, delta=delta, risk=risk)
         r = evaluate_policy(tp, test_labels, exit_idx=k, flops=flops)

@@ -8,9 +8,9 @@ Docs: https://safekd.github.io/safekd/reproduction.html.md"""
 __all__ = ['SWEEP_KEYS', 'AXES', 'RUN_KEYS', 'ENGINES', 'DEFAULT_SWEEP', 'load_sweep', 'grid_points', 'sweep_points', 'Job',
            'plan_sweep', 'data_found', 'describe_plan', 'job_state', 'run_log', 'first_line', 'job_result',
            'notebook_params', 'run_job', 'Tracker', 'status_counts', 'summary_table', 'write_status', 'failed_unrun',
-           'dependency_failure', 'parse_gpus', 'start_ray', 'ray_gpus', 'task_resources', 'worker_died', 'run_all',
-           'schedule', 'InProcess', 'run_sweep', 'copy_logs', 'sweep', 'paper_template', 'reproduce_notebook',
-           'reproduce']
+           'dependency_failure', 'parse_gpus', 'check_jobs', 'check_address', 'start_ray', 'ray_gpus', 'task_resources',
+           'worker_died', 'run_all', 'schedule', 'InProcess', 'run_sweep', 'copy_logs', 'sweep', 'paper_template',
+           'reproduce_notebook', 'reproduce']
 
 # %% ../nbs/09_reproduction.ipynb #946daae0
 import itertools, json, logging, os, shutil, socket, sys, time, traceback
@@ -27,8 +27,8 @@ from fastprogress.fastprogress import progress_bar
 import safekd
 from .core import atomic_write_json, atomic_write_text, check_choice, env_info, get_logger
 from .data import DATASETS, data_roots, locate
-from .config import (RERUN_IGNORED, check_config, config_diff, configs_dir, needs_teacher_run, resolve_config, resumable,
-                           run_dir, teacher_configs)
+from .config import (RERUN_IGNORED, check_config, config_diff, configs_dir, needs_teacher_run, read_yaml, resolve_config,
+                           resumable, run_dir, teacher_configs)
 from .experiment import execute_template, run, run_notebook
 from .training import in_notebook
 from .results import check_latex, collect, compile_paper, copy_to_paper
@@ -45,12 +45,18 @@ def _check_keys(d: dict,        # a mapping read from the file
     bad = [k for k in d if k not in valid]
     if bad: raise KeyError(f"unknown key(s) {bad} in {where}; valid: {', '.join(valid)}")
 
+def _check_axes(sw: dict,     # the 'sweep' section
+                where,        # the sweep file, for the error
+               ):
+    "Every axis of the 'sweep' section is one value or a non-empty list (an empty axis would make a sweep of no runs)."
+    for a, v in sw.items():
+        if v is None or v == []: raise ValueError(f"sweep {where}: sweep.{a}={v!r} gives no runs; valid: a value or a non-empty list")
+
 def load_sweep(path,                    # a sweep YAML file, or an already-read mapping
               ) -> dict:
     "Read a sweep file and check its keys (the seed's `sweep:` section plus overrides, grid, runs, quick)."
-    if not isinstance(path, dict) and not Path(path).exists(): raise FileNotFoundError(f"no sweep file {path}")
-    s = dict(path) if isinstance(path, dict) else (yaml.safe_load(Path(path).read_text()) or {})
-    _check_keys(s, SWEEP_KEYS, 'the sweep file'); _check_keys(s.get('sweep') or {}, AXES, "the 'sweep' section")
+    s = dict(path) if isinstance(path, dict) else read_yaml(path, 'sweep file')
+    _check_keys(s, SWEEP_KEYS, 'the sweep file'); _check_keys(s.get('sweep') or {}, AXES, "the 'sweep' section"); _check_axes(s.get('sweep') or {}, path)
     for r in s.get('runs') or []: _check_keys(r, RUN_KEYS, "an entry of 'runs'")
     if not (s.get('sweep') or s.get('runs')): raise ValueError(f"sweep {path} has neither a 'sweep' section nor 'runs'")
     return s
@@ -216,7 +222,6 @@ def run_job(job: Job,                   # a planned job
     d, t0, state = Path(job.key), time.time(), job_state(job)
     if skip_existing and state == 'complete': return job_result(job, 'skipped')
     d.mkdir(parents=True, exist_ok=True); (d / 'error.txt').unlink(missing_ok=True)
-    if state != 'partial': (d / 'metrics.json').unlink(missing_ok=True)       # a fresh run: nothing stale reads as finished
     if threads: torch.set_num_threads(threads)
     resume, log = state == 'partial', get_logger('safekd.reproduction')
     with run_log(d / 'run.log'):
@@ -313,11 +318,32 @@ def parse_gpus(gpus,                    # '0,1,2', 'all', a list of indices, or 
     try: return [int(g) for g in gpus.split(',') if g.strip()]
     except ValueError: raise ValueError(f"--gpus takes comma-separated GPU indices such as 0,1,2, not {gpus!r}") from None
 
+def check_jobs(n_jobs,                  # --jobs: None or 'auto' (one per GPU, else 1), or a whole number >= 1 (an int or its digits)
+              ) -> int | None:          # None for auto, else the number
+    "Runs at once, checked: 0, negative numbers and anything else are an error naming the value (never 1, never a scheduler that waits forever)."
+    if n_jobs is None or n_jobs == 'auto': return None
+    n = int(n_jobs) if isinstance(n_jobs, str) and n_jobs.strip().isdigit() else n_jobs
+    if isinstance(n, int) and not isinstance(n, bool) and n >= 1: return n
+    raise ValueError(f"--jobs (n_jobs) must be a whole number >= 1 (runs at once) or auto (one per GPU, else 1), not {n_jobs!r}")
+
+def check_address(address: str,         # --address: host:port or ray://host:port ('auto' and other forms are left to Ray)
+                  timeout: float = 5.0, # seconds to wait for the connection
+                 ):
+    "Fail within `timeout`, naming the address and how to start a cluster, when nothing listens at a host:port address (ray.init would retry for minutes)."
+    host, sep, port = address.removeprefix('ray://').rpartition(':')
+    if not (sep and host and port.isdigit()): return
+    try: socket.create_connection((host.strip('[]'), int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise ConnectionError(f"no Ray cluster at --address {address}: nothing answered on {host}:{port} within {timeout:g} s ({type(e).__name__}: {e}). "
+                              f"Start one there with `ray start --head --port={port}` (other nodes join with `ray start --address={host}:{port}`), "
+                              f"or leave --address out to start Ray on this machine") from None
+
 def start_ray(address: str | None = None,  # an existing cluster ('auto' or host:port); None starts Ray on this machine
               gpus: Sequence[int] | None = None,  # local GPU indices to use (None: all)
              ):
-    "Import and initialise Ray (a clear error naming the package when it is missing); returns the module and whether this call started it."
+    "Import and initialise Ray (a clear error naming the package when it is missing, or the address when nothing listens there); returns the module and whether this call started it."
     gpus = parse_gpus(gpus); n_local = torch.cuda.device_count()
+    if address: check_address(address)
     try: import ray
     except ImportError: raise ImportError("run_all needs Ray: pip install 'safekd[sweep]' (make setup installs it), or run the sweep with scripts.sweep") from None
     if gpus is not None: os.environ['CUDA_VISIBLE_DEVICES'] = ','.join(str(g) for g in gpus)
@@ -341,6 +367,7 @@ def task_resources(resources: dict,          # ray.cluster_resources()
                    n_jobs: int | None = None, # runs at once (None: one per GPU, else 1)
                   ) -> tuple:                # (task options, slots, threads per run)
     "One GPU per task where there are GPUs; otherwise `n_jobs` tasks sharing the CPUs."
+    n_jobs = check_jobs(n_jobs)
     cpus, ngpu = max(1, int(resources.get('CPU', 1))), int(resources.get('GPU', 0))
     slots = min(n_jobs or ngpu, ngpu) if ngpu else (n_jobs or 1)
     per = max(1, cpus // slots)
@@ -362,7 +389,7 @@ def run_all(jobs: list,                       # plan_sweep's jobs
             progress: str = 'auto',            # 'auto', 'bar', 'log' or 'none'
            ) -> list:                          # run_job's results
     "Run a sweep's jobs as Ray tasks, each when its teacher has finished; failures and dead workers are isolated."
-    ray, started = start_ray(address, gpus)
+    n_jobs = check_jobs(n_jobs); ray, started = start_ray(address, gpus)
     try:
         opts, slots, threads = task_resources(ray.cluster_resources(), n_jobs)
         task = ray.remote(max_retries=0, **opts)(run_job)
@@ -377,17 +404,18 @@ def schedule(ray,                      # the Ray module, initialised (or `InProc
              progress: str = 'auto',   # 'auto', 'bar', 'log' or 'none'
              **kw,                     # run_job's other arguments
             ) -> list:                 # run_job's results
-    "Submit each job once its teacher has finished, at most `slots` at once; collect results as tasks end."
+    "Submit each job once its teacher has finished, at most `slots` at once; collect results as tasks end (blocking in `ray.wait`, never polling)."
+    if not (isinstance(slots, int) and slots >= 1): raise ValueError(f"slots={slots!r}: the scheduler needs at least one task at once")
     tr, done, todo, running = Tracker(len(jobs), slots, progress), {}, list(jobs), {}
     while todo or running:
         for job in [j for j in todo if any(_blocked(j, done))]:
             ready, bad = _blocked(job, done)
             if bad: todo.remove(job); done[job.key] = dependency_failure(job, bad); tr.finish(done[job.key], started=False)
             elif len(running) < slots: todo.remove(job); running[remote(job, **kw)] = job; tr.start(job)
-        if not running:
+        if not running:                 # nothing submitted: every job left waits on another (next pass: its failure is recorded) or on none in the sweep
             if todo and not any(any(_blocked(j, done)) for j in todo): raise RuntimeError(f"jobs wait for runs not in the sweep: {[j.label for j in todo]}")
             continue
-        (ref,), _ = ray.wait(list(running), num_returns=1)
+        (ref,), _ = ray.wait(list(running), num_returns=1)      # blocks until a task ends
         job = running.pop(ref)
         try: r = ray.get(ref)
         except Exception as e: r = worker_died(job, e)
@@ -441,7 +469,7 @@ def sweep(sweep_file,                         # a sweep YAML file (or mapping)
           log_dir=None,                       # also copy each run's run.log here as <dataset>_<model>_<method>_seed<s>.log (SAFE-KD's run_all --log-dir)
          ) -> list:                           # run_job's results ([] for a dry run)
     "Plan a sweep and run it (or print the plan); prints the summary and writes sweep_status.json."
-    check_choice(engine, ENGINES, 'engine'); t0 = time.time()
+    check_choice(engine, ENGINES, 'engine'); n_jobs = check_jobs(n_jobs); t0 = time.time()
     jobs = plan_sweep(sweep_file, quick, output_dir, overrides, config, fast)
     if dry_run: print(describe_plan(jobs), flush=True); return []
     kw = dict(notebook=notebook, skip_existing=skip_existing, progress=progress)
@@ -487,7 +515,7 @@ def reproduce(sweep_file=None,                     # a sweep file (None: configs
               quick: bool | None = None,            # safekd's CPU-minutes preset for every run (None: the sweep file's `quick`, default false)
              ) -> dict:                             # stage times, run counts, environment, written files, the PDF
     "Run a sweep on Ray, collect tables and figures, copy them into the paper and compile it (or all that through the template)."
-    check_latex(); clock, t = {}, time.time()
+    n_jobs = check_jobs(n_jobs); check_latex(); clock, t = {}, time.time()
     sweep_file = sweep_file or configs_dir() / DEFAULT_SWEEP
     if notebook: return reproduce_notebook(dict(sweep_file=str(sweep_file), full=full, gpus=gpus, n_jobs=n_jobs, address=address, output_dir=str(output_dir),
                                                 paper_dir=str(paper_dir), skip_existing=skip_existing, run_notebooks=True,

@@ -763,6 +763,8 @@ class Trainer:
 @patch
 def _setup(self: Trainer):
     "Move everything to the device, build the method's parts, the optimiser, schedule and scaler."
+    if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:   # 0 epochs would report an earlier checkpoint (resume) as this run's result
+        raise ValueError(f"epochs={self.epochs!r} (train.epochs); valid: an integer >= 1")
     fmt = dict(memory_format=torch.channels_last) if self.channels_last else {}
     self.net.to(self.device, **fmt); apply_freeze(self.net, self.freeze); apply_deterministic(self.deterministic)
     if self.teacher is not None: self.teacher.to(self.device, **fmt)

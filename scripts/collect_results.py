@@ -9,7 +9,9 @@ and summary_macros.tex, and <results-dir>/figures/{risk_vs_delta,acc_compute_cur
 --results-dir, --output, --format and --delta are SAFE-KD's flags with SAFE-KD's meaning and defaults: --delta is its
 miscoverage level, the safe-curve entry (exit_stats.json safe[str(delta)]) in the summary's acc_delta, risk_delta and
 expected_compute. --epsilon and --table-delta (safekd's LTT failure probability; --delta before SAFE-KD's flag took
-the name) choose the calibrated setting the paper's tables show (the CSV files hold every setting).
+the name) choose the calibrated setting the paper's tables show (the CSV files hold every setting). A run folder that
+cannot be read (a truncated JSON or test_exits.npz, an empty metrics.json) is named in a warning and skipped; the rest
+is collected and the exit status is 1.
 """
 import argparse
 
@@ -32,6 +34,7 @@ def main(argv=None):
     except (ValueError, FileNotFoundError) as e:
         raise SystemExit(f'error: {e}')
     print('\n'.join(map(str, paths)))
+    if paths.skipped: raise SystemExit(f"error: {len(paths.skipped)} run folder(s) could not be read and were skipped (named above)")
 
 
 if __name__ == '__main__':

@@ -1,6 +1,6 @@
 """One-command reproduction: a sweep on Ray, its tables and figures, the paper compiled.
 
-    python -m scripts.reproduce [--full] [--quick] [--sweep FILE] [--config FILE] [--skip-run] [--gpus 0,1,2] [--jobs N]
+    python -m scripts.reproduce [--full] [--quick] [--sweep FILE] [--config FILE] [--skip-run] [--gpus 0,1,2] [--jobs N|auto]
         [--address ADDR] [--output-dir results] [--paper-dir paper] [--skip-existing] [--notebook]
 
 Default sweep: configs/sweeps/key_subset.yaml. As SAFE-KD's reproduce.py, every run gets --fast (train.epochs =
@@ -23,7 +23,7 @@ def main(argv=None):
     p.add_argument('--skip-run', action='store_true', help='train nothing: collect, draw and compile what --output-dir holds')
     p.add_argument('--sweep', help='a sweep YAML file (default: configs/sweeps/key_subset.yaml)')
     p.add_argument('--gpus', help='local GPU indices, e.g. 0,1,2 (default: all)')
-    p.add_argument('--jobs', type=int, help='runs at once (default: one per GPU, else 1)')
+    p.add_argument('--jobs', help='runs at once: a whole number >= 1, or auto (the default: one per GPU, else 1)')
     p.add_argument('--address', help="an existing Ray cluster: 'auto' or host:port")
     p.add_argument('--output-dir', default='results', help='runs, tables and figures (default: results)')
     p.add_argument('--paper-dir', default='paper', help='the LaTeX folder (default: paper)')
@@ -33,7 +33,7 @@ def main(argv=None):
     try:
         out = reproduce(a.sweep, a.full, a.gpus, a.jobs, a.address, a.output_dir, a.paper_dir, a.skip_existing, a.notebook,
                         config=a.config, skip_run=a.skip_run, quick=a.quick)
-    except (KeyError, ValueError, FileNotFoundError, ImportError, RuntimeError) as e:
+    except (KeyError, ValueError, FileNotFoundError, ImportError, RuntimeError, ConnectionError) as e:
         raise SystemExit(f'error: {e}')
     print(f"paper: {out['pdf']}; stages (s): {out['stages_seconds']}; runs: {out['counts']}")
     raise SystemExit(int(out['counts']['failed'] > 0))

@@ -105,3 +105,24 @@ def test_reproduce_without_latex_fails_before_any_run(tmp_path):
                env={'PATH': str(tmp_path)})
     assert r.returncode != 0 and 'install them with `apt-get install texlive-latex-base texlive-latex-recommended latexmk`' in r.stderr, r.stderr
     assert not (tmp_path / 'out').exists()
+
+
+def test_names_that_escape_jobs_below_one_and_a_dead_address_fail_fast(tmp_path):
+    "Issue 21: a grid value with ../ wrote a run outside --output-dir; --jobs -2 hung; --address with nothing listening retried for minutes."
+    out = tmp_path / 'out'
+    f = _sweep(tmp_path, 'esc', dict(sweep=dict(datasets=['toy2d'], models=['mlp'], methods=['erm']),
+                                     grid={'method_args.T': ['../../../../../../escaped']}))
+    r = run_py('-m', 'scripts.sweep', '--sweep', f, '--output-dir', str(out), '--dry-run', timeout=120)
+    assert r.returncode != 0 and "tag='T=../../../../../../escaped' becomes part of a run's folder name" in r.stderr, r.stderr
+    assert not out.exists() and not (tmp_path / 'escaped').exists()
+    toy = _sweep(tmp_path, 'toy', dict(sweep=dict(datasets=['toy2d'], models=['mlp'], methods=['erm'])))
+    for jobs in ('-2', '0'):
+        r = run_py('-m', 'scripts.run_all', '--sweep', toy, '--output-dir', str(out), '--jobs', jobs, timeout=120)
+        assert r.returncode != 0 and f"--jobs (n_jobs) must be a whole number >= 1 (runs at once) or auto (one per GPU, else 1), not '{jobs}'" in r.stderr, r.stderr
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]          # nothing listens there once closed
+    t0 = time.time()
+    r = run_py('-m', 'scripts.run_all', '--sweep', toy, '--output-dir', str(out), '--address', f'127.0.0.1:{port}', timeout=120)
+    assert r.returncode != 0 and f'error: no Ray cluster at --address 127.0.0.1:{port}' in r.stderr and 'ray start --head' in r.stderr, r.stderr
+    assert time.time() - t0 < 60 and not out.exists()
