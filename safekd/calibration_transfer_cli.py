@@ -21,7 +21,7 @@ from .core import atomic_write_json, check_choice, get_logger
 from .data import list_datasets
 from .wrapper import list_models
 from .losses import CALIBRATION_LOSSES
-from .training import load_checkpoint
+from .training import checkpoint_file, load_checkpoint
 from .experiment import experiment
 
 # %% ../nbs/08d_calibration_transfer_cli.ipynb #d90fb518
@@ -185,7 +185,7 @@ def teacher_checkpoint(teacher_path: str,  # their --teacher_path: a safekd run 
                        dataset: str,       # their --dataset
                       ) -> tuple:          # the checkpoint file, and its network's model key
     "The safekd checkpoint --teacher_path names (a run folder's checkpoint_best.pt, or the file) and its network, checked against --teacher and --dataset."
-    p = Path(teacher_path); f = p / 'checkpoint_best.pt' if p.is_dir() else p
+    p = Path(teacher_path); f = checkpoint_file(p)
     if not f.is_file():
         theirs = ' (it holds their model_best.pth: retrain the teacher with scripts.train_teacher)' if (p / 'model_best.pth').exists() else ''
         raise FileNotFoundError(f"--teacher_path {teacher_path!r}: looked for {f}{theirs}; give a safekd run folder (holding checkpoint_best.pt, "

@@ -46,7 +46,7 @@ from .results import calibrate_thresholds, exit_nll, safe_kd_metrics
 # %% ../nbs/08c_experiment.ipynb #1685f300
 from .config import (IGNORED_KEYS, OPEN_SECTIONS, RERUN_IGNORED, SLOTS, STUDENT_KEYS, TEACHER_NAMES, VECTOR_MODEL, calibration_grid,
                            check_cached_run, check_config, check_post_training, config_diff, configs_dir, fit_model_to_inputs, merge_config,
-                           needs_teacher_run, no_teacher, parse_override, resolve_config, resumable, run_dir, run_lock, teacher_config,
+                           needs_teacher_run, no_teacher, parse_override, read_yaml, resolve_config, resumable, run_dir, run_lock, teacher_config,
                            teacher_configs, teacher_kind, teacher_names)
 from .reports import (RunEval, best_baseline, calibrate_settings, calibration_step, calibration_summary, early_exit_split, exit_accuracies,
                             exit_logits, exit_stats, mixture_comparison, monitor_shift, plot_calibration, plot_run, read_run, reliability_step,
@@ -205,7 +205,7 @@ def explicit_keys(requested: dict | None,  # a resolved config's `requested`: it
                  ) -> set:                 # the dotted keys those layers set
     "The config keys the user set (a --config file, dotted overrides), as opposed to the defaults of the layered files."
     r = requested or {}
-    files = [yaml.safe_load(Path(r['config']).read_text()) or {}] if r.get('config') else []
+    files = [read_yaml(r['config'])] if r.get('config') else []
     return {k for layer in files + [parse_override(o) for o in r.get('overrides') or []] for k in flat_keys(layer)}
 
 def check_calibration_run(cfg: dict,       # the run's resolved config

@@ -11,8 +11,8 @@ __all__ = ['METHODS', 'SAFE_KD_EXIT_WEIGHTS', 'SAFE_KD_DEFAULTS', 'SAFE_KD_METHO
            'dkd_eps_loss', 'DKD', 'feature_map', 'pool_features', 'hint_regressor', 'FitNet', 'AT', 'CRD',
            'safe_kd_exit_weights', 'dkd_args_of', 'SafeKD', 'SafeKDNext', 'safe_kd_method_args', 'FrozenTeacher',
            'SelfTeacher', 'EMATeacher', 'lr_factor', 'milestone_steps', 'schedule_factor', 'apply_deterministic',
-           'apply_freeze', 'mix_batch', 'in_notebook', 'Progress', 'load_checkpoint', 'load_model', 'resolve_device',
-           'TrainHook', 'Trainer', 'exit_hits', 'FitResult', 'fit_plain', 'method_fitter']
+           'apply_freeze', 'mix_batch', 'in_notebook', 'Progress', 'load_checkpoint', 'checkpoint_file', 'load_model',
+           'resolve_device', 'TrainHook', 'Trainer', 'exit_hits', 'FitResult', 'fit_plain', 'method_fitter']
 
 # %% ../nbs/05_training.ipynb #1743f316
 import copy, inspect, json, math, sys, time
@@ -662,12 +662,18 @@ def load_checkpoint(path,               # a checkpoint file
     if not isinstance(d, dict) or d.get('format') != CKPT_FORMAT: raise ValueError(f"{path} is not a safekd checkpoint ({CKPT_FORMAT})")
     return d
 
+def checkpoint_file(path,              # a checkpoint file, or a run folder
+                   ) -> Path:
+    "The checkpoint a path names: a run folder's checkpoint_best.pt (as Calibration Transfer's --teacher_path names a folder), else the path itself."
+    p = Path(path)
+    return p / 'checkpoint_best.pt' if p.is_dir() else p
+
 def load_model(path,                        # a checkpoint file, or a run folder (its checkpoint_best.pt, as Calibration Transfer's --teacher_path names a folder)
                device='cpu',                # where to put the net
                channels_last: bool = True,  # conv weights in channels_last (as the trainer trains them)
               ) -> MultiExitNet:
     "Rebuild a trained `MultiExitNet` from a checkpoint (its spec and weights)."
-    path = Path(path) / 'checkpoint_best.pt' if Path(path).is_dir() else path
+    path = checkpoint_file(path)
     d = load_checkpoint(path)
     if not d.get('spec'): raise ValueError(f"{path} has no build spec; build the net yourself and load d['model']")
     net = build_model(**d['spec']); net.load_state_dict(d['model'])
